@@ -1,0 +1,48 @@
+namespace C2Fast;
+
+/// <summary>What went wrong, as carried by <see cref="C2FeedException.Error"/>.</summary>
+/// <remarks>
+/// Tests and applications branch on this value, never on message text. Where the failure has
+/// an HTTP status or a WebSocket close status, the exception carries it too.
+/// </remarks>
+public enum C2FeedError
+{
+    /// <summary>TCP connect failed: DNS, refused, unreachable or the connect timeout elapsed.</summary>
+    ConnectFailed = 1,
+
+    /// <summary>The TLS handshake failed, for example the server certificate did not validate.</summary>
+    TlsFailed,
+
+    /// <summary>The server rejected the upgrade with HTTP 401: the API key is missing or invalid. Retrying cannot help.</summary>
+    AuthenticationFailed,
+
+    /// <summary>The server rejected the upgrade with HTTP 429 or 503 (rate or connection limit). Retry later.</summary>
+    ConnectionRejected,
+
+    /// <summary>The server answered the upgrade with another non-101 status.</summary>
+    HandshakeFailed,
+
+    /// <summary>The server answered 101 but the response broke RFC 6455 §4.1 (accept key, headers, unrequested extension or subprotocol, size).</summary>
+    InvalidHandshake,
+
+    /// <summary>The server broke RFC 6455 framing; the client sent close 1002 (protocol error).</summary>
+    ProtocolViolation,
+
+    /// <summary>A text message or close reason was not valid UTF-8; the client sent close 1007.</summary>
+    InvalidUtf8,
+
+    /// <summary>A message exceeded the configured maximum size; the client sent close 1009.</summary>
+    MessageTooBig,
+
+    /// <summary>The server closed the connection with a close frame; see <see cref="C2FeedException.CloseStatus"/>.</summary>
+    ConnectionClosed,
+
+    /// <summary>The transport ended without a close handshake: reset, EOF or I/O failure.</summary>
+    ConnectionLost,
+
+    /// <summary>A timeout elapsed: the close handshake, or liveness (no frame for heartbeat interval + grace).</summary>
+    Timeout,
+
+    /// <summary>An operation was attempted on a connection that is closed or disposed.</summary>
+    ConnectionNotOpen,
+}

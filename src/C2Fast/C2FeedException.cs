@@ -1,0 +1,63 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace C2Fast;
+
+/// <summary>The one exception type C2Fast throws for feed, transport and protocol failures.</summary>
+/// <remarks>
+/// Branch on <see cref="Error"/>. <see cref="HttpStatus"/> is set for handshake rejections,
+/// <see cref="CloseStatus"/> for failures that ended in (or with) a WebSocket close frame.
+/// Messages never contain the API key.
+/// </remarks>
+public sealed class C2FeedException : Exception
+{
+    /// <summary>Creates an exception for <paramref name="error"/>.</summary>
+    /// <param name="error">What went wrong.</param>
+    /// <param name="message">A human-readable description (never contains secrets).</param>
+    /// <param name="innerException">The underlying failure, if any.</param>
+    public C2FeedException(C2FeedError error, string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Error = error;
+    }
+
+    /// <summary>What went wrong.</summary>
+    public C2FeedError Error { get; }
+
+    /// <summary>The HTTP status of a rejected upgrade (401, 429, 503, …); <see langword="null"/> otherwise.</summary>
+    public int? HttpStatus { get; init; }
+
+    /// <summary>
+    /// The WebSocket close status: the code the client sent when it failed the connection
+    /// (1002, 1007, 1009) or the code the server closed with; <see langword="null"/> when no close frame was involved.
+    /// </summary>
+    public int? CloseStatus { get; init; }
+
+    /// <summary>The server's close reason, when it sent one.</summary>
+    public string? CloseReason { get; init; }
+
+    /// <summary>The value of the <c>X-WS-Error</c> header of a rejected upgrade, when present.</summary>
+    public string? ServerErrorHeader { get; init; }
+
+    /// <summary>The <c>code</c> field of the JSON body of a rejected upgrade (e.g. <c>UNAUTHORIZED</c>), when present.</summary>
+    public string? ServerCode { get; init; }
+
+    /// <summary>The <c>message</c> field of the JSON body of a rejected upgrade, when present.</summary>
+    public string? ServerMessage { get; init; }
+
+    /// <summary>The server's <c>Retry-After</c> header of a rejected upgrade, when present.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>Whether reconnecting later may succeed (everything but authentication and bad handshakes).</summary>
+    public bool IsRetryable => Error is not (C2FeedError.AuthenticationFailed or C2FeedError.ConnectionNotOpen);
+}
+
+/// <summary>All throws go through here so hot methods stay small and inlinable.</summary>
+internal static class ThrowHelper
+{
+    [DoesNotReturn]
+    public static void Throw(C2FeedError error, string message, int? closeStatus = null, Exception? inner = null)
+        => throw Create(error, message, closeStatus, inner);
+
+    public static C2FeedException Create(C2FeedError error, string message, int? closeStatus = null, Exception? inner = null)
+        => new(error, message, inner) { CloseStatus = closeStatus };
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every C2Fast test on a fresh machine: installs the independent WebSocket peers the
+# interop tests need (Debian python3-websockets, npm ws from tests/peers/package-lock.json),
+# then runs the whole solution's tests. Extra arguments go to `dotnet test`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! /usr/bin/python3 -c 'import websockets' >/dev/null 2>&1; then
+  echo "test.sh: installing Debian python3-websockets" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-websockets >/dev/null
+fi
+
+if [ ! -d tests/peers/node_modules/ws ]; then
+  echo "test.sh: installing npm ws (tests/peers)" >&2
+  (cd tests/peers && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+results="$(mktemp -d)"
+status=0
+dotnet test C2Fast.sln -c Release --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@" || status=$?
+
+# One plain closing line for CI: "Tests: N passed, N failed, N skipped".
+if compgen -G "$results/*.trx" >/dev/null; then
+  /usr/bin/python3 - "$results"/*.trx <<'PY'
+import sys, xml.etree.ElementTree as ET
+p = f = s = 0
+for path in sys.argv[1:]:
+    c = ET.parse(path).getroot().find('.//{*}Counters')
+    p += int(c.get('passed', 0)); f += int(c.get('failed', 0)) + int(c.get('error', 0)) + int(c.get('timeout', 0))
+    s += int(c.get('notExecuted', 0))
+print(f"Tests: {p} passed, {f} failed, {s} skipped")
+PY
+fi
+rm -rf "$results"
+exit "$status"
