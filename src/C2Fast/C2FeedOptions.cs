@@ -1,0 +1,132 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using C2Fast.Handshake;
+
+namespace C2Fast;
+
+/// <summary>Immutable settings of a C2 feed connection, validated when a connection starts.</summary>
+/// <remarks>
+/// Defaults suit the production endpoint. Create with an object initializer and derive variants
+/// with <c>with</c>. <see cref="ToString"/> never prints the API key.
+/// </remarks>
+public sealed record C2FeedOptions
+{
+    /// <summary>The production endpoint, <c>wss://api4-general.collective2.com/ws</c>.</summary>
+    public static readonly Uri DefaultEndpoint = new("wss://api4-general.collective2.com/ws");
+
+    /// <summary>The WebSocket endpoint (<c>wss://</c> or <c>ws://</c>). Default: <see cref="DefaultEndpoint"/>.</summary>
+    public Uri Endpoint { get; init; } = DefaultEndpoint;
+
+    /// <summary>The C2 API key, sent as <c>Authorization: Bearer &lt;key&gt;</c> on the upgrade request.</summary>
+    /// <remarks>Never logged and never included in exception messages or <see cref="ToString"/>.</remarks>
+    public string? ApiKey { get; init; }
+
+    /// <summary>Extra headers for the upgrade request. Names must be HTTP tokens and may not replace the handshake's own headers.</summary>
+    public IReadOnlyDictionary<string, string>? AdditionalHeaders { get; init; }
+
+    /// <summary>Time allowed for DNS, TCP connect, TLS and the upgrade together. Default 10 s.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>After close frames are exchanged (or we sent ours), how long to wait for the server before dropping TCP. Default 5 s.</summary>
+    public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Largest message (all fragments together) accepted; larger fails with close 1009 as soon as a header shows it. Default 16 MiB.</summary>
+    public int MaxMessageSize { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>Largest HTTP response head accepted during the upgrade. Default 16 KiB.</summary>
+    public int MaxHandshakeResponseSize { get; init; } = 16 * 1024;
+
+    /// <summary>
+    /// An extra CA certificate to trust for <c>wss://</c>, for tests and private deployments.
+    /// Host-name validation stays on; the system roots remain trusted. Default none.
+    /// </summary>
+    /// <remarks>There is deliberately no option that disables certificate validation.</remarks>
+    public X509Certificate2? TrustedCaCertificate { get; init; }
+
+    /// <summary>Size of the buffers the socket reader asks the pool for. Default 64 KiB.</summary>
+    public int ReceiveBufferSize { get; init; } = 64 * 1024;
+
+    /// <summary>Kernel socket receive buffer (SO_RCVBUF); <see langword="null"/> keeps the OS default and its auto-tuning. Default null.</summary>
+    public int? SocketReceiveBufferSize { get; init; }
+
+    /// <summary>Kernel socket send buffer (SO_SNDBUF); <see langword="null"/> keeps the OS default. Default null.</summary>
+    public int? SocketSendBufferSize { get; init; }
+
+    /// <summary>Idle time before TCP keep-alive probes start (a second line behind heartbeat liveness). Default 15 s; <see cref="TimeSpan.Zero"/> disables keep-alive.</summary>
+    public TimeSpan TcpKeepAliveTime { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> or <see cref="ArgumentException"/> naming the first invalid property.</summary>
+    public void Validate()
+    {
+        if (Endpoint is null || !Endpoint.IsAbsoluteUri || (Endpoint.Scheme != "ws" && Endpoint.Scheme != "wss") || !string.IsNullOrEmpty(Endpoint.Fragment))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Endpoint), Endpoint, "The endpoint must be an absolute ws:// or wss:// URI without a fragment.");
+        }
+
+        if (ApiKey is not null && (ApiKey.Length == 0 || !HandshakeRequest.IsValidHeaderValue(ApiKey) || ApiKey.Contains(' ', StringComparison.Ordinal)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ApiKey), "[redacted]", "The API key must be non-empty printable ASCII without spaces, CR, LF or other control characters.");
+        }
+
+        if (AdditionalHeaders is not null)
+        {
+            foreach (KeyValuePair<string, string> header in AdditionalHeaders)
+            {
+                if (!HandshakeRequest.IsValidHeaderName(header.Key) || HandshakeRequest.IsReservedHeader(header.Key))
+                {
+                    throw new ArgumentOutOfRangeException(nameof(AdditionalHeaders), header.Key, "Header names must be HTTP tokens and may not replace the handshake's own headers.");
+                }
+
+                if (header.Value is null || !HandshakeRequest.IsValidHeaderValue(header.Value))
+                {
+                    throw new ArgumentOutOfRangeException(nameof(AdditionalHeaders), header.Key, "Header values may not contain CR, LF, other control characters or non-ASCII.");
+                }
+            }
+        }
+
+        Positive(ConnectTimeout, nameof(ConnectTimeout));
+        Positive(CloseTimeout, nameof(CloseTimeout));
+        if (MaxMessageSize < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxMessageSize), MaxMessageSize, "Must be at least 1 byte.");
+        }
+
+        if (MaxHandshakeResponseSize < 256)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxHandshakeResponseSize), MaxHandshakeResponseSize, "Must be at least 256 bytes.");
+        }
+
+        if (ReceiveBufferSize < 512)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReceiveBufferSize), ReceiveBufferSize, "Must be at least 512 bytes.");
+        }
+
+        if (SocketReceiveBufferSize is < 1 || SocketSendBufferSize is < 1)
+        {
+            throw new ArgumentOutOfRangeException(SocketReceiveBufferSize is < 1 ? nameof(SocketReceiveBufferSize) : nameof(SocketSendBufferSize), "Socket buffer sizes must be positive or null.");
+        }
+
+        if (TcpKeepAliveTime < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(TcpKeepAliveTime), TcpKeepAliveTime, "Must not be negative.");
+        }
+    }
+
+    private static void Positive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero && value != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(name, value, "Must be positive or Timeout.InfiniteTimeSpan.");
+        }
+    }
+
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("Endpoint = ").Append(Endpoint)
+            .Append(", ApiKey = ").Append(ApiKey is null ? "null" : "[redacted]")
+            .Append(", ConnectTimeout = ").Append(ConnectTimeout)
+            .Append(", MaxMessageSize = ").Append(MaxMessageSize)
+            .Append(", TrustedCaCertificate = ").Append(TrustedCaCertificate?.Subject ?? "null");
+        return true;
+    }
+}

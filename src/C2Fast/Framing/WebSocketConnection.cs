@@ -1,0 +1,632 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text.Unicode;
+using C2Fast.Handshake;
+using C2Fast.Transport;
+
+namespace C2Fast.Framing;
+
+/// <summary>
+/// An RFC 6455 client connection: connect + upgrade, one read loop that owns the
+/// <see cref="PipeReader"/>, and a single-writer send path with a fresh mask per frame.
+/// </summary>
+/// <remarks>
+/// Read loop: parse every complete frame in the buffer, then advance once. A frame whose header
+/// or payload is incomplete leaves the buffer examined to its end, so the next read waits for
+/// new bytes instead of spinning. Unfragmented messages reach the handler straight from the
+/// receive buffer (no copy); fragments are assembled into one pooled buffer per connection.
+/// Control frames are handled between fragments; a ping is answered before the next frame is
+/// looked at. Any RFC violation sends close (1002, 1007 or 1009), half-closes, and fails the
+/// loop with a <see cref="C2FeedException"/>.
+///
+/// Close state machine: Open → (server close: echo it) or (our close: wait for its echo) →
+/// CloseReceived → wait up to <see cref="C2FeedOptions.CloseTimeout"/> for the server to end
+/// TCP → Closed. After a close frame is received, nothing else is parsed or sent.
+/// </remarks>
+internal sealed class WebSocketConnection : IAsyncDisposable
+{
+    private const int WriteBufferSize = 16 * 1024;
+
+    private readonly TransportConnection _transport;
+    private readonly C2FeedOptions _options;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly MaskKeySource _masks = new();
+    private readonly byte[] _writeBuffer = new byte[WriteBufferSize];
+
+    // Read-loop state; only the loop touches it.
+    private Opcode _openMessage = Opcode.Continuation; // Continuation = no fragmented message open
+    private byte[] _assembly = [];
+    private int _assemblyLength;
+    private Utf8Validator _utf8;
+    private int _closeCode;
+    private string _closeReason = string.Empty;
+
+    // Send state; guarded by _writeLock.
+    private bool _closeSent;
+    private bool _sendingFragments;
+    private volatile bool _closeRequested;
+
+    private Task<CloseResult>? _loop;
+    private int _disposed;
+
+    private WebSocketConnection(TransportConnection transport, C2FeedOptions options)
+    {
+        _transport = transport;
+        _options = options;
+    }
+
+    /// <summary>Connects, completes TLS and the upgrade within <see cref="C2FeedOptions.ConnectTimeout"/>.</summary>
+    /// <exception cref="ArgumentException">The options are invalid (names the property).</exception>
+    /// <exception cref="C2FeedException">The connection or upgrade failed; see <see cref="C2FeedException.Error"/>.</exception>
+    public static async Task<WebSocketConnection> ConnectAsync(C2FeedOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.ConnectTimeout);
+        TransportConnection? transport = null;
+        try
+        {
+            transport = await TransportConnection.ConnectAsync(options, timeout.Token).ConfigureAwait(false);
+            await HandshakeClient.UpgradeAsync(transport, options, timeout.Token).ConfigureAwait(false);
+            return new WebSocketConnection(transport, options);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            await DisposeQuietlyAsync(transport).ConfigureAwait(false);
+            throw ThrowHelper.Create(C2FeedError.ConnectFailed, $"Connecting to {options.Endpoint.IdnHost}:{options.Endpoint.Port} did not complete within {options.ConnectTimeout}.", inner: ex);
+        }
+        catch
+        {
+            await DisposeQuietlyAsync(transport).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Whether the transport is TLS.</summary>
+    public bool IsTls => _transport.IsTls;
+
+    /// <summary>
+    /// Runs the read loop until the close handshake completes. Call once.
+    /// </summary>
+    /// <returns>The close code and reason when the connection closed cleanly.</returns>
+    /// <exception cref="C2FeedException">A protocol violation, a lost connection or a timeout.</exception>
+    public Task<CloseResult> RunAsync(IMessageHandler handler, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        if (_loop is not null)
+        {
+            throw new InvalidOperationException("The read loop is already running.");
+        }
+
+        _loop = ReadLoopAsync(handler, cancellationToken);
+        return _loop;
+    }
+
+    /// <summary>Sends a whole message as one frame.</summary>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> payload, bool isText, CancellationToken cancellationToken = default)
+        => SendAsync(payload, isText, endOfMessage: true, cancellationToken);
+
+    /// <summary>Sends one fragment of a message (RFC 6455 §5.4); the first fragment carries the type.</summary>
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> payload, bool isText, bool endOfMessage, CancellationToken cancellationToken = default)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfCloseSent();
+            Opcode opcode = _sendingFragments ? Opcode.Continuation : isText ? Opcode.Text : Opcode.Binary;
+            await WriteFrameLockedAsync(opcode, endOfMessage, new ReadOnlySequence<byte>(payload), cancellationToken).ConfigureAwait(false);
+            _sendingFragments = !endOfMessage;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Sends a ping (RFC 6455 §5.5.2) with up to 125 bytes of payload.</summary>
+    public async ValueTask PingAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(payload.Length, 125);
+        await SendControlAsync(Opcode.Ping, new ReadOnlySequence<byte>(payload), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts the close handshake (RFC 6455 §7.1.2) and waits for the read loop to see the server's
+    /// close and the end of TCP, at most <see cref="C2FeedOptions.CloseTimeout"/>; then drops TCP.
+    /// </summary>
+    /// <returns>The server's answer; code 1006 if it never answered.</returns>
+    public async Task<CloseResult> CloseAsync(int code = 1000, string? reason = null, CancellationToken cancellationToken = default)
+    {
+        if (code != CloseFrame.NoStatus && !CloseFrame.IsValidReceivedCode(code))
+        {
+            throw new ArgumentOutOfRangeException(nameof(code), code, "Not a close code that may be sent (RFC 6455 §7.4).");
+        }
+
+        _closeRequested = true;
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_closeSent)
+            {
+                await WriteCloseLockedAsync(code, reason, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (C2FeedException)
+        {
+            // The transport is already gone; the loop reports how.
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        if (_loop is null)
+        {
+            await _transport.DisposeAsync().ConfigureAwait(false);
+            return new CloseResult(1006, string.Empty, ServerInitiated: false);
+        }
+
+        Task finished = await Task.WhenAny(_loop, Task.Delay(_options.CloseTimeout, cancellationToken)).ConfigureAwait(false);
+        if (finished != _loop)
+        {
+            // The server never answered: drop TCP; the loop ends as an unanswered close.
+            await _transport.DisposeAsync().ConfigureAwait(false);
+        }
+
+        return await _loop.ConfigureAwait(false);
+    }
+
+    /// <summary>Drops the connection without a close handshake and releases the buffers.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _closeRequested = true;
+        await _transport.DisposeAsync().ConfigureAwait(false);
+        if (_loop is not null)
+        {
+            try
+            {
+                await _loop.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is C2FeedException or OperationCanceledException)
+            {
+                // Disposal ends the loop; its outcome no longer matters.
+            }
+        }
+
+        if (_assembly.Length != 0)
+        {
+            ArrayPool<byte>.Shared.Return(_assembly);
+            _assembly = [];
+        }
+
+        _writeLock.Dispose();
+    }
+
+    private async Task<CloseResult> ReadLoopAsync(IMessageHandler handler, CancellationToken cancellationToken)
+    {
+        PipeReader input = _transport.Input;
+        long maxMessage = _options.MaxMessageSize;
+        try
+        {
+            while (true)
+            {
+                ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                bool closeReceived = false;
+
+                while (true)
+                {
+                    OperationStatus status = FrameHeaderParser.TryParse(buffer, maxMessage, out FrameHeader header, out FrameError error);
+                    if (status == OperationStatus.InvalidData)
+                    {
+                        input.AdvanceTo(buffer.Start);
+                        throw await FailAsync(error).ConfigureAwait(false);
+                    }
+
+                    if (status == OperationStatus.NeedMoreData || buffer.Length < header.FrameLength)
+                    {
+                        break;
+                    }
+
+                    ReadOnlySequence<byte> payload = buffer.Slice(header.HeaderLength, header.PayloadLength);
+                    FrameAction action = HandleFrame(header, payload, handler, out error);
+                    switch (action)
+                    {
+                        case FrameAction.Fail:
+                            input.AdvanceTo(buffer.Start);
+                            throw await FailAsync(error).ConfigureAwait(false);
+                        case FrameAction.Pong:
+                            // RFC 6455 §5.5.2-3: answer with a pong carrying the same payload, as soon as possible.
+                            await SendPongAsync(payload, cancellationToken).ConfigureAwait(false);
+                            break;
+                        case FrameAction.Close:
+                            closeReceived = true;
+                            break;
+                    }
+
+                    buffer = buffer.Slice(payload.End);
+                    if (closeReceived)
+                    {
+                        break;
+                    }
+                }
+
+                if (closeReceived)
+                {
+                    // RFC 6455 §5.5.1: after the close frame nothing more is processed.
+                    input.AdvanceTo(buffer.End);
+                    return await CompleteCloseAsync().ConfigureAwait(false);
+                }
+
+                input.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted)
+                {
+                    if (_closeRequested)
+                    {
+                        await _transport.DisposeAsync().ConfigureAwait(false);
+                        return new CloseResult(1006, string.Empty, ServerInitiated: false);
+                    }
+
+                    throw Lost(null, "The server ended the TCP connection without a close frame.");
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            if (_closeRequested)
+            {
+                // We dropped TCP ourselves (close timeout or dispose).
+                return new CloseResult(1006, string.Empty, ServerInitiated: false);
+            }
+
+            throw Lost(ex, "The connection failed while reading.");
+        }
+        catch (OperationCanceledException)
+        {
+            await _transport.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private FrameAction HandleFrame(in FrameHeader header, in ReadOnlySequence<byte> payload, IMessageHandler handler, out FrameError error)
+    {
+        error = FrameError.None;
+        switch (header.Opcode)
+        {
+            case Opcode.Text or Opcode.Binary:
+                // RFC 6455 §5.4: a data frame may not start a message while another is open.
+                if (_openMessage != Opcode.Continuation)
+                {
+                    error = FrameError.DataFrameInsideMessage;
+                    return FrameAction.Fail;
+                }
+
+                if (header.Fin)
+                {
+                    // RFC 6455 §8.1: a text message must be valid UTF-8.
+                    if (header.Opcode == Opcode.Text && !IsValidUtf8(payload))
+                    {
+                        error = FrameError.InvalidUtf8;
+                        return FrameAction.Fail;
+                    }
+
+                    handler.OnMessage(header.Opcode == Opcode.Text, payload);
+                    return FrameAction.None;
+                }
+
+                _openMessage = header.Opcode;
+                _assemblyLength = 0;
+                _utf8.Reset();
+                return Append(header.Fin, payload, handler, out error);
+
+            case Opcode.Continuation:
+                // RFC 6455 §5.4: a continuation frame needs a message to continue.
+                if (_openMessage == Opcode.Continuation)
+                {
+                    error = FrameError.ContinuationWithoutMessage;
+                    return FrameAction.Fail;
+                }
+
+                return Append(header.Fin, payload, handler, out error);
+
+            case Opcode.Ping:
+                return FrameAction.Pong;
+
+            case Opcode.Pong:
+                // RFC 6455 §5.5.3: an unsolicited pong needs no answer.
+                return FrameAction.None;
+
+            default:
+                // RFC 6455 §5.5.1: validate the close payload; a bad one is a protocol error.
+                if (!CloseFrame.TryParse(payload, out _closeCode, out error))
+                {
+                    return FrameAction.Fail;
+                }
+
+                _closeReason = CloseFrame.ReadReason(payload);
+                return FrameAction.Close;
+        }
+    }
+
+    private FrameAction Append(bool fin, in ReadOnlySequence<byte> payload, IMessageHandler handler, out FrameError error)
+    {
+        error = FrameError.None;
+
+        // RFC 6455 §7.4.1 (1009): the assembled message may not exceed the configured maximum.
+        if (_assemblyLength + payload.Length > _options.MaxMessageSize)
+        {
+            error = FrameError.MessageTooBig;
+            return FrameAction.Fail;
+        }
+
+        // RFC 6455 §8.1: validate each fragment as it arrives; a code point may span fragments.
+        if (_openMessage == Opcode.Text)
+        {
+            foreach (ReadOnlyMemory<byte> segment in payload)
+            {
+                if (!_utf8.TryValidate(segment.Span))
+                {
+                    error = FrameError.InvalidUtf8;
+                    return FrameAction.Fail;
+                }
+            }
+
+            if (fin && _utf8.HasPending)
+            {
+                error = FrameError.InvalidUtf8;
+                return FrameAction.Fail;
+            }
+        }
+
+        int length = (int)payload.Length;
+        EnsureAssemblyCapacity(_assemblyLength + length);
+        payload.CopyTo(_assembly.AsSpan(_assemblyLength));
+        _assemblyLength += length;
+
+        if (fin)
+        {
+            bool isText = _openMessage == Opcode.Text;
+            _openMessage = Opcode.Continuation;
+            handler.OnMessage(isText, new ReadOnlySequence<byte>(_assembly, 0, _assemblyLength));
+            _assemblyLength = 0;
+        }
+
+        return FrameAction.None;
+    }
+
+    private void EnsureAssemblyCapacity(int needed)
+    {
+        if (needed <= _assembly.Length)
+        {
+            return;
+        }
+
+        int size = (int)Math.Min(Math.Max(needed, Math.Max(4096, (long)_assembly.Length * 2)), _options.MaxMessageSize);
+        byte[] larger = ArrayPool<byte>.Shared.Rent(size);
+        _assembly.AsSpan(0, _assemblyLength).CopyTo(larger);
+        if (_assembly.Length != 0)
+        {
+            ArrayPool<byte>.Shared.Return(_assembly);
+        }
+
+        _assembly = larger;
+    }
+
+    private static bool IsValidUtf8(in ReadOnlySequence<byte> payload)
+    {
+        if (payload.IsSingleSegment)
+        {
+            return Utf8.IsValid(payload.FirstSpan);
+        }
+
+        var validator = default(Utf8Validator);
+        foreach (ReadOnlyMemory<byte> segment in payload)
+        {
+            if (!validator.TryValidate(segment.Span))
+            {
+                return false;
+            }
+        }
+
+        return !validator.HasPending;
+    }
+
+    /// <summary>Answers the server's close (if we have not sent ours) and waits for TCP to end.</summary>
+    private async Task<CloseResult> CompleteCloseAsync()
+    {
+        bool serverInitiated = false;
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (!_closeSent)
+            {
+                // RFC 6455 §5.5.1: answer a close with a close, echoing the status code.
+                serverInitiated = true;
+                await WriteCloseLockedAsync(_closeCode, null, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (C2FeedException)
+        {
+            // The server may already have dropped TCP; the close is complete either way.
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        await DrainAndDisposeAsync().ConfigureAwait(false);
+        return new CloseResult(_closeCode, _closeReason, serverInitiated);
+    }
+
+    /// <summary>Fails the connection (RFC 6455 §7.1.7): close with the rule's code, half-close, drain briefly, drop.</summary>
+    private async Task<C2FeedException> FailAsync(FrameError error)
+    {
+        int code = FrameErrors.CloseCode(error);
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (!_closeSent)
+            {
+                await WriteCloseLockedAsync(code, null, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (C2FeedException)
+        {
+            // Could not tell the server; failing anyway.
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        await _transport.ShutdownSendAsync().ConfigureAwait(false);
+        await DrainAndDisposeAsync().ConfigureAwait(false);
+        return ThrowHelper.Create(FrameErrors.FeedError(error), FrameErrors.Describe(error), code);
+    }
+
+    /// <summary>RFC 6455 §7.1.1: the server closes TCP first; wait for that, at most CloseTimeout, then drop it.</summary>
+    private async Task DrainAndDisposeAsync()
+    {
+        PipeReader input = _transport.Input;
+        using var timeout = new CancellationTokenSource(_options.CloseTimeout);
+        try
+        {
+            while (true)
+            {
+                ReadResult result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
+                input.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Timed out or the transport is already gone.
+        }
+
+        await _transport.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async ValueTask SendPongAsync(ReadOnlySequence<byte> payload, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // RFC 6455 §5.5.1: after our close frame we send nothing more, not even a pong.
+            if (!_closeSent)
+            {
+                await WriteFrameLockedAsync(Opcode.Pong, fin: true, payload, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async ValueTask SendControlAsync(Opcode opcode, ReadOnlySequence<byte> payload, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfCloseSent();
+            await WriteFrameLockedAsync(opcode, fin: true, payload, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private ValueTask WriteCloseLockedAsync(int code, string? reason, CancellationToken cancellationToken)
+    {
+        byte[] payload = new byte[125];
+        int length = CloseFrame.WritePayload(payload, code, reason);
+        _closeSent = true;
+        return WriteFrameLockedAsync(Opcode.Close, fin: true, new ReadOnlySequence<byte>(payload, 0, length), cancellationToken);
+    }
+
+    /// <summary>Masks and writes one frame, in buffer-sized pieces for large payloads. Caller holds the write lock.</summary>
+    private async ValueTask WriteFrameLockedAsync(Opcode opcode, bool fin, ReadOnlySequence<byte> payload, CancellationToken cancellationToken)
+    {
+        byte[] buffer = _writeBuffer;
+        uint key = _masks.Next();
+        int position = FrameWriter.WriteHeader(buffer, opcode, fin, payload.Length, key);
+        long masked = 0;
+        try
+        {
+            foreach (ReadOnlyMemory<byte> segment in payload)
+            {
+                ReadOnlyMemory<byte> rest = segment;
+                while (!rest.IsEmpty)
+                {
+                    int take = Math.Min(rest.Length, buffer.Length - position);
+                    Span<byte> destination = buffer.AsSpan(position, take);
+                    rest.Span[..take].CopyTo(destination);
+                    Mask.Apply(destination, key, masked);
+                    masked += take;
+                    position += take;
+                    rest = rest[take..];
+                    if (position == buffer.Length)
+                    {
+                        await _transport.Stream.WriteAsync(buffer.AsMemory(0, position), cancellationToken).ConfigureAwait(false);
+                        position = 0;
+                    }
+                }
+            }
+
+            if (position > 0)
+            {
+                await _transport.Stream.WriteAsync(buffer.AsMemory(0, position), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            // A partly written frame leaves the stream unusable: nothing more may be sent.
+            _closeSent = true;
+            await _transport.DisposeAsync().ConfigureAwait(false);
+            if (ex is OperationCanceledException)
+            {
+                throw;
+            }
+
+            throw Lost(ex, "The connection failed while sending.");
+        }
+    }
+
+    private void ThrowIfCloseSent()
+    {
+        if (_closeSent)
+        {
+            ThrowHelper.Throw(C2FeedError.ConnectionNotOpen, "The connection is closing or closed; nothing more can be sent.");
+        }
+    }
+
+    private static C2FeedException Lost(Exception? inner, string message)
+        => ThrowHelper.Create(C2FeedError.ConnectionLost, message, inner: inner);
+
+    private static async ValueTask DisposeQuietlyAsync(TransportConnection? transport)
+    {
+        if (transport is not null)
+        {
+            await transport.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private enum FrameAction : byte
+    {
+        None,
+        Pong,
+        Close,
+        Fail,
+    }
+}

@@ -1,0 +1,212 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+
+namespace C2Fast.Transport;
+
+/// <summary>
+/// A connected TCP socket, optionally wrapped in TLS, with a <see cref="PipeReader"/> for input
+/// and the raw stream for output (written only under the connection's write lock).
+/// </summary>
+internal sealed class TransportConnection : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private int _disposed;
+
+    private TransportConnection(Socket socket, Stream stream, PipeReader input)
+    {
+        _socket = socket;
+        Stream = stream;
+        Input = input;
+    }
+
+    /// <summary>The byte stream (TLS or plain) to write frames to.</summary>
+    public Stream Stream { get; }
+
+    /// <summary>Received bytes. One loop owns it.</summary>
+    public PipeReader Input { get; }
+
+    /// <summary>Whether the stream is TLS.</summary>
+    public bool IsTls => Stream is SslStream;
+
+    /// <summary>Resolves, connects, tunes the socket and (for wss) completes TLS.</summary>
+    /// <exception cref="C2FeedException"><see cref="C2FeedError.ConnectFailed"/> or <see cref="C2FeedError.TlsFailed"/>.</exception>
+    public static async Task<TransportConnection> ConnectAsync(C2FeedOptions options, CancellationToken cancellationToken)
+    {
+        Uri uri = options.Endpoint;
+        Socket socket = await ConnectSocketAsync(uri, options, cancellationToken).ConfigureAwait(false);
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        try
+        {
+            if (uri.Scheme == "wss")
+            {
+                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+                stream = ssl;
+                await ssl.AuthenticateAsClientAsync(TlsOptions(uri, options.TrustedCaCertificate), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException)
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw ThrowHelper.Create(C2FeedError.TlsFailed, $"TLS with {uri.IdnHost}:{uri.Port} failed: {ex.Message}", inner: ex);
+        }
+        catch
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        var input = PipeReader.Create(stream, new StreamPipeReaderOptions(
+            bufferSize: options.ReceiveBufferSize,
+            minimumReadSize: Math.Max(256, options.ReceiveBufferSize / 8),
+            leaveOpen: true));
+        return new TransportConnection(socket, stream, input);
+    }
+
+    /// <summary>Half-closes the sending side after the last frame (TLS close_notify first), so the close frame is not lost to a reset.</summary>
+    public async ValueTask ShutdownSendAsync()
+    {
+        try
+        {
+            if (Stream is SslStream ssl)
+            {
+                await ssl.ShutdownAsync().ConfigureAwait(false);
+            }
+
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The peer is already gone; nothing left to tell it.
+        }
+    }
+
+    /// <summary>Closes at once; pending reads end.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await Input.CompleteAsync().ConfigureAwait(false);
+        await Stream.DisposeAsync().ConfigureAwait(false);
+        _socket.Dispose();
+    }
+
+    private static async Task<Socket> ConnectSocketAsync(Uri uri, C2FeedOptions options, CancellationToken cancellationToken)
+    {
+        string host = uri.DnsSafeHost;
+        IPAddress[] addresses;
+        try
+        {
+            addresses = IPAddress.TryParse(host, out IPAddress? literal)
+                ? [literal]
+                : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException ex)
+        {
+            throw ThrowHelper.Create(C2FeedError.ConnectFailed, $"Could not resolve {host}: {ex.SocketErrorCode}.", inner: ex);
+        }
+
+        Exception? last = null;
+        foreach (IPAddress address in addresses)
+        {
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                Configure(socket, options);
+                await socket.ConnectAsync(new IPEndPoint(address, uri.Port), cancellationToken).ConfigureAwait(false);
+                return socket;
+            }
+            catch (SocketException ex)
+            {
+                socket.Dispose();
+                last = ex;
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
+        throw ThrowHelper.Create(C2FeedError.ConnectFailed, $"Could not connect to {host}:{uri.Port} ({addresses.Length} address(es) tried): {last?.Message ?? "no address"}.", inner: last);
+    }
+
+    private static void Configure(Socket socket, C2FeedOptions options)
+    {
+        // Frames are small and latency matters more than packet count.
+        socket.NoDelay = true;
+        if (options.SocketReceiveBufferSize is int receive)
+        {
+            socket.ReceiveBufferSize = receive;
+        }
+
+        if (options.SocketSendBufferSize is int send)
+        {
+            socket.SendBufferSize = send;
+        }
+
+        if (options.TcpKeepAliveTime > TimeSpan.Zero)
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, Math.Max(1, (int)options.TcpKeepAliveTime.TotalSeconds));
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 5);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
+        }
+    }
+
+    private static SslClientAuthenticationOptions TlsOptions(Uri uri, X509Certificate2? extraCa)
+    {
+        var tls = new SslClientAuthenticationOptions
+        {
+            // SNI and host-name validation both use the endpoint's host.
+            TargetHost = uri.IdnHost,
+            EnabledSslProtocols = SslProtocols.None,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+        };
+
+        if (extraCa is not null)
+        {
+            tls.RemoteCertificateValidationCallback = (_, certificate, chain, errors) => ValidateWithExtraCa(extraCa, certificate, chain, errors);
+        }
+
+        return tls;
+    }
+
+    /// <summary>
+    /// Accepts what the system accepts; otherwise accepts only a chain that ends at the extra CA.
+    /// A host-name mismatch or a missing certificate is never accepted.
+    /// </summary>
+    internal static bool ValidateWithExtraCa(X509Certificate2 extraCa, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (errors == SslPolicyErrors.None)
+        {
+            return true;
+        }
+
+        if (errors != SslPolicyErrors.RemoteCertificateChainErrors || certificate is null)
+        {
+            return false;
+        }
+
+        using var custom = new X509Chain();
+        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        custom.ChainPolicy.CustomTrustStore.Add(extraCa);
+        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (chain is not null)
+        {
+            foreach (X509ChainElement element in chain.ChainElements)
+            {
+                custom.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+
+        var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        return custom.Build(leaf);
+    }
+}
