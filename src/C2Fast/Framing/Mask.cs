@@ -51,12 +51,12 @@ internal static class Mask
             Unsafe.WriteUnaligned(ref p, Unsafe.ReadUnaligned<ulong>(ref p) ^ k64);
         }
 
-        // i is a multiple of 4 here, so the tail starts at key byte 0.
+        // i is a multiple of 4 here, so the tail (under 8 bytes) starts at key byte 0.
         Span<byte> keyBytes = stackalloc byte[4];
         MemoryMarshal.Write(keyBytes, in key);
         for (int j = 0; i < length; i++, j++)
         {
-            Unsafe.Add(ref start, i) ^= keyBytes[j];
+            Unsafe.Add(ref start, i) ^= keyBytes[j & 3];
         }
     }
 }
