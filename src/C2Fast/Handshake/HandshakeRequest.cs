@@ -12,7 +12,15 @@ internal static class HandshakeRequest
     {
         var text = new StringBuilder(256);
         text.Append("GET ").Append(uri.PathAndQuery.Length == 0 ? "/" : uri.PathAndQuery).Append(" HTTP/1.1\r\n");
-        text.Append("Host: ").Append(uri.IsDefaultPort ? uri.IdnHost : $"{uri.IdnHost}:{uri.Port}").Append("\r\n");
+        // RFC 9112 §3.2: Host is uri-host [":" port]; an IPv6 literal keeps its brackets.
+        string host = uri.HostNameType == UriHostNameType.IPv6 ? $"[{uri.IdnHost}]" : uri.IdnHost;
+        text.Append("Host: ").Append(host);
+        if (!uri.IsDefaultPort)
+        {
+            text.Append(':').Append(uri.Port);
+        }
+
+        text.Append("\r\n");
         text.Append("Upgrade: websocket\r\n");
         text.Append("Connection: Upgrade\r\n");
         text.Append("Sec-WebSocket-Key: ").Append(AcceptKey.ToText(secWebSocketKey)).Append("\r\n");
