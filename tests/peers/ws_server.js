@@ -3,7 +3,7 @@
 // Independent WebSocket test peer for C2Fast, built on npm `ws` 8 (tests/peers/package.json).
 //
 //   node ws_server.js --port 0 [--host 127.0.0.1] [--tls CERT_PEM KEY_PEM] [--api-key KEY]
-//                     [--max-size BYTES]
+//                     [--max-size BYTES] [--exit-on-stdin-eof]
 //
 // Same scenarios, URL syntax and stdout lines as ws_server.py (see README.md next to this file).
 // When ready it prints exactly one line "LISTENING <port>" on stdout. Every connection that got
@@ -35,7 +35,7 @@ function out(line) {
 }
 
 function parseArgs(argv) {
-  const args = { host: '127.0.0.1', port: 0, tls: null, apiKey: null, maxSize: 64 * 1024 * 1024 };
+  const args = { host: '127.0.0.1', port: 0, tls: null, apiKey: null, maxSize: 64 * 1024 * 1024, exitOnStdinEof: false };
   for (let i = 0; i < argv.length; i++) {
     switch (argv[i]) {
       case '--host': args.host = argv[++i]; break;
@@ -43,6 +43,8 @@ function parseArgs(argv) {
       case '--tls': args.tls = [argv[++i], argv[++i]]; break;
       case '--api-key': args.apiKey = argv[++i]; break;
       case '--max-size': args.maxSize = Number(argv[++i]); break;
+      // Exit when stdin reaches EOF (the parent test process died or closed it).
+      case '--exit-on-stdin-eof': args.exitOnStdinEof = true; break;
       default:
         log(`unknown argument ${argv[i]}`);
         process.exit(2);
@@ -228,6 +230,12 @@ function reject(socket, status, code, message) {
 
 function main() {
   const args = parseArgs(process.argv.slice(2));
+  if (args.exitOnStdinEof) {
+    process.stdin.on('data', () => {});
+    process.stdin.on('end', () => process.exit(0));
+    process.stdin.on('error', () => process.exit(0));
+    process.stdin.resume();
+  }
   const server = args.tls
     ? https.createServer({ cert: fs.readFileSync(args.tls[0]), key: fs.readFileSync(args.tls[1]) })
     : http.createServer();

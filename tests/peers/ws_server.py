@@ -4,7 +4,7 @@
 Run with /usr/bin/python3 (another python3 earlier on PATH may not see Debian's packages):
 
     /usr/bin/python3 ws_server.py --port 0 [--host 127.0.0.1] [--tls CERT_PEM KEY_PEM]
-                                  [--api-key KEY] [--max-size BYTES]
+                                  [--api-key KEY] [--max-size BYTES] [--exit-on-stdin-eof]
 
 When ready it prints exactly one line "LISTENING <port>" on stdout. Scenarios are selected by
 the URL path; see README.md next to this file for the list. Every connection that got past the
@@ -16,9 +16,11 @@ Diagnostics go to stderr.
 import argparse
 import asyncio
 import json
+import os
 import ssl
 import struct
 import sys
+import threading
 import urllib.parse
 from http import HTTPStatus
 
@@ -37,6 +39,14 @@ except ImportError as error:  # pragma: no cover - reported to the test as a cle
 
 CLOSE_WAIT_SECONDS = 10.0
 PONG_WAIT_SECONDS = 5.0
+
+
+def exit_on_stdin_eof():
+    try:
+        while sys.stdin.buffer.read(65536):
+            pass
+    finally:
+        os._exit(0)
 
 
 def log(message):
@@ -253,7 +263,12 @@ async def main():
     parser.add_argument("--tls", nargs=2, metavar=("CERT_PEM", "KEY_PEM"))
     parser.add_argument("--api-key")
     parser.add_argument("--max-size", type=int, default=64 * 1024 * 1024)
+    parser.add_argument("--exit-on-stdin-eof", action="store_true",
+                        help="exit when stdin reaches EOF (the parent test process died or closed it)")
     args = parser.parse_args()
+
+    if args.exit_on_stdin_eof:
+        threading.Thread(target=exit_on_stdin_eof, daemon=True).start()
 
     ssl_context = None
     if args.tls:
