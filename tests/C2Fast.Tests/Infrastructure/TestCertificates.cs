@@ -25,7 +25,7 @@ internal sealed class TestCertificates
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
         caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign | X509KeyUsageFlags.DigitalSignature, true));
         caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
-        CaWithKey = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddYears(1));
+        CaWithKey = caRequest.CreateSelfSigned(now.AddYears(-1), now.AddYears(1));
         Ca = X509CertificateLoader.LoadCertificate(CaWithKey.RawData);
 
         using var serverKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
