@@ -86,6 +86,55 @@ public sealed class RawKestrelServerTests
         Assert.Equal(0, discarded);
     }
 
+    [Theory]
+    [InlineData("no-upgrade")]
+    [InlineData("no-connection")]
+    [InlineData("unrequested-subprotocol")]
+    [InlineData("status-200")]
+    [InlineData("oversized-head")]
+    public async Task SendHandshake_ScriptedBadResponse_ClientWebSocketFails(string variant)
+    {
+        await using var server = await RawKestrelServer.StartAsync(async peer =>
+        {
+            var accept = HandshakeResponse.Accept(peer.Request.SecWebSocketKey!);
+            var response = variant switch
+            {
+                "no-upgrade" => accept.WithoutHeader("Upgrade"),
+                "no-connection" => accept.WithoutHeader("Connection"),
+                "unrequested-subprotocol" => accept.WithHeader("Sec-WebSocket-Protocol", "chat"),
+                "status-200" => accept.WithStatus(200, "OK"),
+                _ => accept.WithHeadPaddedTo(256 * 1024),
+            };
+            await peer.SendHandshakeAsync(response);
+            await peer.WaitForEofAsync(Timeout);
+        });
+        using var client = SmokeClient.Create(null);
+        client.Options.DangerousDeflateOptions = null;
+
+        await Assert.ThrowsAsync<WebSocketException>(() => client.ConnectAsync(server.Url("/ws"), CancellationToken.None));
+
+        await server.WaitForHandlersAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task SendHandshake_UnrequestedExtension_HeaderReachesClient()
+    {
+        // .NET's ClientWebSocket tolerates an extension it did not offer (C2Fast must not), so this
+        // only proves the scripted header is on the wire.
+        await using var server = await RawKestrelServer.StartAsync(async peer =>
+        {
+            await peer.SendHandshakeAsync(HandshakeResponse.Accept(peer.Request.SecWebSocketKey!).WithHeader("Sec-WebSocket-Extensions", "x-test-ext"));
+            await peer.WaitForEofAsync(Timeout);
+        });
+        using var client = await SmokeClient.ConnectAsync(server.Url("/ws"), null, Timeout);
+
+        var extensions = client.HttpResponseHeaders!.First(h => h.Key.Equals("Sec-WebSocket-Extensions", StringComparison.OrdinalIgnoreCase));
+        client.Abort();
+        await server.WaitForHandlersAsync(Timeout);
+
+        Assert.Equal("x-test-ext", Assert.Single(extensions.Value));
+    }
+
     [Fact]
     public async Task SendHandshake_Unauthorized_ClientSeesStatusAndErrorHeader()
     {
