@@ -133,9 +133,10 @@ internal sealed class TestCertificates
         return X509CertificateLoader.LoadPkcs12(pfx, "c2fast-test", X509KeyStorageFlags.Exportable);
     }
 
-    private PemFiles WritePemFiles()
+    /// <summary>Writes <c>ca.pem</c>, <c>server.pem</c> and <c>server.key</c> (PKCS#8) into <paramref name="directory"/>.</summary>
+    public PemFiles WritePemFilesTo(string directory)
     {
-        var directory = Directory.CreateTempSubdirectory("c2fast-test-certs-").FullName;
+        Directory.CreateDirectory(directory);
         var files = new PemFiles(directory, Path.Combine(directory, "ca.pem"), Path.Combine(directory, "server.pem"), Path.Combine(directory, "server.key"));
         File.WriteAllText(files.CaPath, CaPem);
         File.WriteAllText(files.ServerCertificatePath, ServerCertificatePem);
@@ -145,6 +146,13 @@ internal sealed class TestCertificates
             File.SetUnixFileMode(files.ServerKeyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
 
+        return files;
+    }
+
+    private PemFiles WritePemFiles()
+    {
+        var directory = Directory.CreateTempSubdirectory("c2fast-test-certs-").FullName;
+        var files = WritePemFilesTo(directory);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             try
