@@ -194,6 +194,50 @@ public sealed class RawKestrelServerTests
     }
 
     [Fact]
+    public async Task WriteChunked_64KiBIn997ByteChunks_ClientReceivesIntact()
+    {
+        var payload = PeerPayloads.Binary(65536);
+        await using var server = await RawKestrelServer.StartAsync(async peer =>
+        {
+            await peer.AcceptAsync();
+            await peer.WriteChunkedAsync(TestFrames.Binary(payload), 997);
+            await peer.ReadCloseAsync(Timeout);
+        });
+        using var client = await SmokeClient.ConnectAsync(server.Url("/ws"), null, Timeout);
+
+        var message = await SmokeClient.ReceiveMessageAsync(client, Timeout);
+        await client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+        await server.WaitForHandlersAsync(Timeout);
+
+        Assert.Equal(payload, message.Payload);
+    }
+
+    [Fact]
+    public async Task CompleteOutput_AfterAccept_ClientSeesPrematureEofNotReset()
+    {
+        var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        TestFrame? afterEof = TestFrames.TryDecodeClientFrame(TestFrames.Ping("x"), out var f, out _) ? f : null;
+        await using var server = await RawKestrelServer.StartAsync(async peer =>
+        {
+            await peer.AcceptAsync();
+            await connected.Task.WaitAsync(Timeout);
+            await peer.CompleteOutputAsync();
+            afterEof = await peer.ReadFrameAsync(Timeout);
+        });
+        using var client = await SmokeClient.ConnectAsync(server.Url("/ws"), null, Timeout);
+
+        var receive = SmokeClient.ReceiveMessageAsync(client, Timeout);
+        connected.SetResult();
+        var error = await Assert.ThrowsAsync<WebSocketException>(() => receive);
+        client.Dispose();
+        await server.WaitForHandlersAsync(Timeout);
+
+        Assert.Equal(WebSocketError.ConnectionClosedPrematurely, error.WebSocketErrorCode);
+        Assert.False(HasConnectionReset(error));
+        Assert.Null(afterEof); // ReadFrameAsync returns null at EOF between frames.
+    }
+
+    [Fact]
     public async Task WaitForEof_ClientAborts_ReturnsWithoutTimeout()
     {
         var accepted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
