@@ -25,6 +25,7 @@ internal sealed class PeerProcess : IAsyncDisposable
     private readonly TaskCompletionSource<int> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _lineAdded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
+    private volatile bool _exitConfirmed;
 
     private PeerProcess(PeerKind kind, PeerOptions options, Process process)
     {
@@ -70,7 +71,8 @@ internal sealed class PeerProcess : IAsyncDisposable
         }
     }
 
-    public bool HasExited => _process.HasExited;
+    /// <summary>True once the process has exited (after <see cref="DisposeAsync"/>: once the kill was confirmed).</summary>
+    public bool HasExited => Volatile.Read(ref _disposed) != 0 ? _exitConfirmed : _process.HasExited;
 
     /// <summary>
     /// Starts the peer and waits (up to 15 s) for its <c>LISTENING &lt;port&gt;</c> line.
@@ -223,10 +225,12 @@ internal sealed class PeerProcess : IAsyncDisposable
             }
 
             await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5));
+            _exitConfirmed = true;
         }
         catch (InvalidOperationException)
         {
             // Never started or already gone.
+            _exitConfirmed = true;
         }
         catch (TimeoutException)
         {
@@ -285,6 +289,11 @@ internal sealed class PeerProcess : IAsyncDisposable
         {
             startInfo.ArgumentList.Add("--max-size");
             startInfo.ArgumentList.Add(options.MaxSize.Value.ToString(CultureInfo.InvariantCulture));
+        }
+
+        foreach (var argument in options.ExtraArguments ?? [])
+        {
+            startInfo.ArgumentList.Add(argument);
         }
 
         startInfo.WorkingDirectory = directory;

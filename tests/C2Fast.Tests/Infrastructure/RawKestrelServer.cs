@@ -203,7 +203,8 @@ internal sealed class RawKestrelServer : IAsyncDisposable
     private async Task RunConnectionAsync(ConnectionContext connection)
     {
         await Task.Yield();
-        var peer = new RawPeer(connection.Transport, () => AbortWithReset(connection), IsTls, connection.RemoteEndPoint);
+        var socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket;
+        var peer = new RawPeer(connection.Transport, socket, () => AbortWithReset(connection), IsTls, connection.RemoteEndPoint);
         try
         {
             await peer.ReadRequestHeadAsync(HeadTimeout);

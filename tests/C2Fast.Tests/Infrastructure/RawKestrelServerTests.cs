@@ -86,6 +86,55 @@ public sealed class RawKestrelServerTests
         Assert.Equal(0, discarded);
     }
 
+    [Theory]
+    [InlineData("no-upgrade")]
+    [InlineData("no-connection")]
+    [InlineData("unrequested-subprotocol")]
+    [InlineData("status-200")]
+    [InlineData("oversized-head")]
+    public async Task SendHandshake_ScriptedBadResponse_ClientWebSocketFails(string variant)
+    {
+        await using var server = await RawKestrelServer.StartAsync(async peer =>
+        {
+            var accept = HandshakeResponse.Accept(peer.Request.SecWebSocketKey!);
+            var response = variant switch
+            {
+                "no-upgrade" => accept.WithoutHeader("Upgrade"),
+                "no-connection" => accept.WithoutHeader("Connection"),
+                "unrequested-subprotocol" => accept.WithHeader("Sec-WebSocket-Protocol", "chat"),
+                "status-200" => accept.WithStatus(200, "OK"),
+                _ => accept.WithHeadPaddedTo(256 * 1024),
+            };
+            await peer.SendHandshakeAsync(response);
+            await peer.WaitForEofAsync(Timeout);
+        });
+        using var client = SmokeClient.Create(null);
+        client.Options.DangerousDeflateOptions = null;
+
+        await Assert.ThrowsAsync<WebSocketException>(() => client.ConnectAsync(server.Url("/ws"), CancellationToken.None));
+
+        await server.WaitForHandlersAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task SendHandshake_UnrequestedExtension_HeaderReachesClient()
+    {
+        // .NET's ClientWebSocket tolerates an extension it did not offer (C2Fast must not), so this
+        // only proves the scripted header is on the wire.
+        await using var server = await RawKestrelServer.StartAsync(async peer =>
+        {
+            await peer.SendHandshakeAsync(HandshakeResponse.Accept(peer.Request.SecWebSocketKey!).WithHeader("Sec-WebSocket-Extensions", "x-test-ext"));
+            await peer.WaitForEofAsync(Timeout);
+        });
+        using var client = await SmokeClient.ConnectAsync(server.Url("/ws"), null, Timeout);
+
+        var extensions = client.HttpResponseHeaders!.First(h => h.Key.Equals("Sec-WebSocket-Extensions", StringComparison.OrdinalIgnoreCase));
+        client.Abort();
+        await server.WaitForHandlersAsync(Timeout);
+
+        Assert.Equal("x-test-ext", Assert.Single(extensions.Value));
+    }
+
     [Fact]
     public async Task SendHandshake_Unauthorized_ClientSeesStatusAndErrorHeader()
     {
@@ -142,6 +191,50 @@ public sealed class RawKestrelServerTests
         await server.WaitForHandlersAsync(Timeout);
 
         Assert.True(HasConnectionReset(error), $"Expected a connection reset, got: {error}");
+    }
+
+    [Fact]
+    public async Task WriteChunked_64KiBIn997ByteChunks_ClientReceivesIntact()
+    {
+        var payload = PeerPayloads.Binary(65536);
+        await using var server = await RawKestrelServer.StartAsync(async peer =>
+        {
+            await peer.AcceptAsync();
+            await peer.WriteChunkedAsync(TestFrames.Binary(payload), 997);
+            await peer.ReadCloseAsync(Timeout);
+        });
+        using var client = await SmokeClient.ConnectAsync(server.Url("/ws"), null, Timeout);
+
+        var message = await SmokeClient.ReceiveMessageAsync(client, Timeout);
+        await client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+        await server.WaitForHandlersAsync(Timeout);
+
+        Assert.Equal(payload, message.Payload);
+    }
+
+    [Fact]
+    public async Task CompleteOutput_AfterAccept_ClientSeesPrematureEofNotReset()
+    {
+        var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        TestFrame? afterEof = TestFrames.TryDecodeClientFrame(TestFrames.Ping("x"), out var f, out _) ? f : null;
+        await using var server = await RawKestrelServer.StartAsync(async peer =>
+        {
+            await peer.AcceptAsync();
+            await connected.Task.WaitAsync(Timeout);
+            await peer.CompleteOutputAsync();
+            afterEof = await peer.ReadFrameAsync(Timeout);
+        });
+        using var client = await SmokeClient.ConnectAsync(server.Url("/ws"), null, Timeout);
+
+        var receive = SmokeClient.ReceiveMessageAsync(client, Timeout);
+        connected.SetResult();
+        var error = await Assert.ThrowsAsync<WebSocketException>(() => receive);
+        client.Dispose();
+        await server.WaitForHandlersAsync(Timeout);
+
+        Assert.Equal(WebSocketError.ConnectionClosedPrematurely, error.WebSocketErrorCode);
+        Assert.False(HasConnectionReset(error));
+        Assert.Null(afterEof); // ReadFrameAsync returns null at EOF between frames.
     }
 
     [Fact]

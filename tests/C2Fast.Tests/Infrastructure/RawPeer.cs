@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 
 namespace C2Fast.Tests.Infrastructure;
@@ -12,21 +13,30 @@ namespace C2Fast.Tests.Infrastructure;
 internal sealed class RawPeer
 {
     private const int MaxHeadBytes = 64 * 1024;
+    private static readonly TimeSpan TlsSettleDelay = TimeSpan.FromMilliseconds(50);
 
     private readonly IDuplexPipe _transport;
     private readonly Stream _input;
     private readonly Stream _output;
     private readonly Action _abort;
+    private readonly Socket? _socket;
     private byte[] _buffer = new byte[16 * 1024];
     private int _start;
     private int _end;
     private RawRequestHead? _request;
 
-    internal RawPeer(IDuplexPipe transport, Action abort, bool isTls, EndPoint? remoteEndPoint)
+    internal RawPeer(IDuplexPipe transport, Socket? socket, Action abort, bool isTls, EndPoint? remoteEndPoint)
     {
+        _socket = socket;
         _transport = transport;
         _input = transport.Input.AsStream(leaveOpen: true);
-        _output = transport.Output.AsStream(leaveOpen: true);
+
+        // Plain TCP: write straight to the socket, so a completed write is in the kernel (exact byte-wise
+        // segments, and nothing still queued when CompleteOutputAsync/Abort run). Kestrel's own send loop
+        // stays idle because nothing is written to its pipe. TLS has to go through Kestrel's TLS pipe.
+        _output = !isTls && socket is not null
+            ? new NetworkStream(socket, ownsSocket: false)
+            : transport.Output.AsStream(leaveOpen: true);
         _abort = abort;
         IsTls = isTls;
         RemoteEndPoint = remoteEndPoint;
@@ -154,14 +164,36 @@ internal sealed class RawPeer
         return discarded;
     }
 
-    /// <summary>Half-closes: completes the server's output so the client sees FIN (reads stay open).</summary>
+    /// <summary>
+    /// Half-closes: flushes, then sends a TCP FIN with <c>Socket.Shutdown(Send)</c>; reads stay open so
+    /// the client's reaction can still be read. With TLS no close_notify is sent (a truncation).
+    /// Falls back to completing Kestrel's output (which also ends reads) if the socket is not available.
+    /// </summary>
     public async Task CompleteOutputAsync()
     {
         await _output.FlushAsync();
-        await _transport.Output.CompleteAsync();
+        if (_socket is not null)
+        {
+            if (IsTls)
+            {
+                // The TLS records may still sit in Kestrel's pipe; let its send loop hand them to the kernel.
+                await Task.Delay(TlsSettleDelay);
+            }
+
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        else
+        {
+            await _transport.Output.CompleteAsync();
+        }
     }
 
-    /// <summary>Drops the connection with a TCP RST (SO_LINGER 0), no FIN and no TLS close_notify.</summary>
+    /// <summary>
+    /// Drops the connection at once with a TCP RST (SO_LINGER 0), no FIN and no TLS close_notify. The
+    /// client's kernel discards data the client has not read yet, so make sure it has read what it must
+    /// see first. With TLS, the last written records may still be in Kestrel's pipe: wait ~50 ms after
+    /// the last write if they must go out before the RST.
+    /// </summary>
     public void Abort() => _abort();
 
     internal async Task ReadRequestHeadAsync(TimeSpan timeout)

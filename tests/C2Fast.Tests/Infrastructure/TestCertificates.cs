@@ -25,7 +25,7 @@ internal sealed class TestCertificates
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
         caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign | X509KeyUsageFlags.DigitalSignature, true));
         caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
-        CaWithKey = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddYears(1));
+        CaWithKey = caRequest.CreateSelfSigned(now.AddYears(-1), now.AddYears(1));
         Ca = X509CertificateLoader.LoadCertificate(CaWithKey.RawData);
 
         using var serverKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -133,9 +133,10 @@ internal sealed class TestCertificates
         return X509CertificateLoader.LoadPkcs12(pfx, "c2fast-test", X509KeyStorageFlags.Exportable);
     }
 
-    private PemFiles WritePemFiles()
+    /// <summary>Writes <c>ca.pem</c>, <c>server.pem</c> and <c>server.key</c> (PKCS#8) into <paramref name="directory"/>.</summary>
+    public PemFiles WritePemFilesTo(string directory)
     {
-        var directory = Directory.CreateTempSubdirectory("c2fast-test-certs-").FullName;
+        Directory.CreateDirectory(directory);
         var files = new PemFiles(directory, Path.Combine(directory, "ca.pem"), Path.Combine(directory, "server.pem"), Path.Combine(directory, "server.key"));
         File.WriteAllText(files.CaPath, CaPem);
         File.WriteAllText(files.ServerCertificatePath, ServerCertificatePem);
@@ -145,6 +146,13 @@ internal sealed class TestCertificates
             File.SetUnixFileMode(files.ServerKeyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
 
+        return files;
+    }
+
+    private PemFiles WritePemFiles()
+    {
+        var directory = Directory.CreateTempSubdirectory("c2fast-test-certs-").FullName;
+        var files = WritePemFilesTo(directory);
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             try
