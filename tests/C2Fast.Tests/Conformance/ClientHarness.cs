@@ -30,6 +30,27 @@ internal sealed class RecordingHandler : IMessageHandler
             _messages.Add(new ReceivedMessage(isText, payload.ToArray()));
         }
     }
+
+    /// <summary>Waits until at least <paramref name="count"/> messages arrived.</summary>
+    public async Task<IReadOnlyList<ReceivedMessage>> WaitForAsync(int count, TimeSpan timeout)
+    {
+        DateTime deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            IReadOnlyList<ReceivedMessage> messages = Messages;
+            if (messages.Count >= count)
+            {
+                return messages;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{messages.Count} of {count} messages arrived within {timeout}.");
+            }
+
+            await Task.Delay(5);
+        }
+    }
 }
 
 /// <summary>What one scenario against <see cref="RawKestrelServer"/> produced on both sides.</summary>
