@@ -84,6 +84,9 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>A connection over an already-upgraded transport (in-memory tests and benchmarks).</summary>
+    internal static WebSocketConnection Over(TransportConnection transport, C2FeedOptions options) => new(transport, options);
+
     /// <summary>Whether the transport is TLS.</summary>
     public bool IsTls => _transport.IsTls;
 

@@ -13,10 +13,10 @@ namespace C2Fast.Transport;
 /// </summary>
 internal sealed class TransportConnection : IAsyncDisposable
 {
-    private readonly Socket _socket;
+    private readonly Socket? _socket;
     private int _disposed;
 
-    private TransportConnection(Socket socket, Stream stream, PipeReader input)
+    private TransportConnection(Socket? socket, Stream stream, PipeReader input)
     {
         _socket = socket;
         Stream = stream;
@@ -59,12 +59,18 @@ internal sealed class TransportConnection : IAsyncDisposable
             throw;
         }
 
-        var input = PipeReader.Create(stream, new StreamPipeReaderOptions(
-            bufferSize: options.ReceiveBufferSize,
-            minimumReadSize: Math.Max(256, options.ReceiveBufferSize / 8),
-            leaveOpen: true));
-        return new TransportConnection(socket, stream, input);
+        return new TransportConnection(socket, stream, CreateReader(stream, options.ReceiveBufferSize));
     }
+
+    /// <summary>A transport over an already-connected stream (in-memory tests and benchmarks of the read loop).</summary>
+    public static TransportConnection FromStream(Stream stream, int receiveBufferSize)
+        => new(null, stream, CreateReader(stream, receiveBufferSize));
+
+    private static PipeReader CreateReader(Stream stream, int bufferSize)
+        => PipeReader.Create(stream, new StreamPipeReaderOptions(
+            bufferSize: bufferSize,
+            minimumReadSize: Math.Max(256, bufferSize / 8),
+            leaveOpen: true));
 
     /// <summary>Half-closes the sending side after the last frame (TLS close_notify first), so the close frame is not lost to a reset.</summary>
     public async ValueTask ShutdownSendAsync()
@@ -76,7 +82,7 @@ internal sealed class TransportConnection : IAsyncDisposable
                 await ssl.ShutdownAsync().ConfigureAwait(false);
             }
 
-            _socket.Shutdown(SocketShutdown.Send);
+            _socket?.Shutdown(SocketShutdown.Send);
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
@@ -94,7 +100,7 @@ internal sealed class TransportConnection : IAsyncDisposable
 
         await Input.CompleteAsync().ConfigureAwait(false);
         await Stream.DisposeAsync().ConfigureAwait(false);
-        _socket.Dispose();
+        _socket?.Dispose();
     }
 
     private static async Task<Socket> ConnectSocketAsync(Uri uri, C2FeedOptions options, CancellationToken cancellationToken)

@@ -1,0 +1,129 @@
+using System.Text;
+using C2Fast.Framing;
+using C2Fast.Tests.Conformance;
+using C2Fast.Tests.Infrastructure;
+using C2Fast.Tests.TestData;
+using C2Fast.Transport;
+
+namespace C2Fast.Tests.Framing;
+
+/// <summary>The read loop over an in-memory stream: no sockets, exact control of how bytes arrive.</summary>
+public class ReadLoopTests
+{
+    private static readonly C2FeedOptions Options = new() { CloseTimeout = TimeSpan.FromSeconds(2) };
+
+    /// <summary>A seeded random stream of messages: text/binary, whole or fragmented, pings in between.</summary>
+    private static (byte[] Wire, List<ReceivedMessage> Expected, List<string> Pings) RandomStream(int seed, int messages)
+    {
+        var random = new Random(seed);
+        var wire = new List<byte[]>();
+        var expected = new List<ReceivedMessage>();
+        var pings = new List<string>();
+        for (int i = 0; i < messages; i++)
+        {
+            bool text = random.Next(2) == 0;
+            int size = random.Next(4) switch { 0 => random.Next(0, 126), 1 => random.Next(126, 70000), _ => random.Next(0, 600) };
+            byte[] payload = text
+                ? Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, size / 3).Select(j => "aκ😀"[j % 3].ToString())))
+                : Enumerable.Range(0, size).Select(j => (byte)random.Next(256)).ToArray();
+            if (text && random.Next(3) == 0)
+            {
+                // Fragments that may cut code points in half, with a ping in the middle.
+                int cut1 = random.Next(0, payload.Length + 1);
+                int cut2 = random.Next(cut1, payload.Length + 1);
+                string ping = $"ping {i}";
+                pings.Add(ping);
+                wire.Add(TestFrames.Server(TestFrames.OpText, payload.AsSpan(0, cut1), fin: false));
+                wire.Add(TestFrames.Ping(ping));
+                wire.Add(TestFrames.Server(TestFrames.OpContinuation, payload.AsSpan(cut1, cut2 - cut1), fin: false));
+                wire.Add(TestFrames.Server(TestFrames.OpContinuation, payload.AsSpan(cut2), fin: true));
+            }
+            else
+            {
+                wire.Add(TestFrames.Server(text ? TestFrames.OpText : TestFrames.OpBinary, payload));
+            }
+
+            expected.Add(new ReceivedMessage(text, payload));
+        }
+
+        wire.Add(TestFrames.Close(1000, "end"));
+        return (TestFrames.Concat([.. wire]), expected, pings);
+    }
+
+    private static async Task<(RecordingHandler Handler, CloseResult Result, byte[] Written)> RunAsync(byte[] wire, int maxChunk, int? seed)
+    {
+        var stream = new ScriptedStream(wire, maxChunk, seed);
+        await using var connection = WebSocketConnection.Over(TransportConnection.FromStream(stream, 4096), Options);
+        var handler = new RecordingHandler();
+        CloseResult result = await connection.RunAsync(handler).WaitAsync(TimeSpan.FromSeconds(30));
+        return (handler, result, stream.Written.ToArray());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task RandomStream_WholeAndChunkedAtRandom_DecodeTheSame(int seed)
+    {
+        (byte[] wire, List<ReceivedMessage> expected, List<string> pings) = RandomStream(seed, 200);
+
+        var whole = await RunAsync(wire, int.MaxValue, null);
+        var chunked = await RunAsync(wire, 300, seed);
+        var bytewise = await RunAsync(wire, 1, null);
+
+        foreach (var run in new[] { whole, chunked, bytewise })
+        {
+            Assert.Equal(expected.Count, run.Handler.Messages.Count);
+            for (int i = 0; i < expected.Count; i++)
+            {
+                Assert.Equal(expected[i].IsText, run.Handler.Messages[i].IsText);
+                Assert.Equal(expected[i].Payload, run.Handler.Messages[i].Payload);
+            }
+
+            Assert.Equal(1000, run.Result.Code);
+            Assert.Equal("end", run.Result.Reason);
+
+            // Every ping answered with its payload, in order, then exactly one close.
+            List<TestFrame> frames = DecodeClientFrames(run.Written);
+            Assert.Equal(pings, frames.Where(f => f.Opcode == TestFrames.OpPong).Select(f => f.PayloadText));
+            Assert.Equal(1000, Assert.Single(frames, f => f.IsClose).CloseCode);
+            Assert.True(frames[^1].IsClose);
+        }
+    }
+
+    [Fact]
+    public async Task EofWithoutClose_ConnectionLost()
+    {
+        var stream = new ScriptedStream(TestFrames.Text("only"), 100);
+        await using var connection = WebSocketConnection.Over(TransportConnection.FromStream(stream, 4096), Options);
+        var handler = new RecordingHandler();
+        var ex = await Assert.ThrowsAsync<C2FeedException>(() => connection.RunAsync(handler));
+        Assert.Equal(C2FeedError.ConnectionLost, ex.Error);
+        Assert.Single(handler.Messages);
+    }
+
+    [Fact]
+    public async Task EofInsideFrame_ConnectionLost()
+    {
+        byte[] frame = TestFrames.Text("truncated frame");
+        var stream = new ScriptedStream(frame[..^3], 100);
+        await using var connection = WebSocketConnection.Over(TransportConnection.FromStream(stream, 4096), Options);
+        var ex = await Assert.ThrowsAsync<C2FeedException>(() => connection.RunAsync(new RecordingHandler()));
+        Assert.Equal(C2FeedError.ConnectionLost, ex.Error);
+    }
+
+    private static List<TestFrame> DecodeClientFrames(byte[] written)
+    {
+        var frames = new List<TestFrame>();
+        int offset = 0;
+        while (TestFrames.TryDecodeClientFrame(written.AsSpan(offset), out TestFrame? frame, out int consumed))
+        {
+            Assert.True(frame!.Masked);
+            frames.Add(frame);
+            offset += consumed;
+        }
+
+        Assert.Equal(written.Length, offset);
+        return frames;
+    }
+}

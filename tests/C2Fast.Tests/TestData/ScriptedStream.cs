@@ -1,0 +1,72 @@
+namespace C2Fast.Tests.TestData;
+
+/// <summary>
+/// An in-memory duplex stream for read-loop tests: reads return <see cref="_input"/> in chunks
+/// whose sizes come from a seeded random source (or a fixed size), then EOF; writes are captured.
+/// </summary>
+internal sealed class ScriptedStream : Stream
+{
+    private readonly byte[] _input;
+    private readonly Random? _random;
+    private readonly int _maxChunk;
+    private int _position;
+
+    public ScriptedStream(byte[] input, int maxChunk, int? seed = null)
+    {
+        _input = input;
+        _maxChunk = maxChunk;
+        _random = seed is int s ? new Random(s) : null;
+    }
+
+    public MemoryStream Written { get; } = new();
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        int chunk = Math.Min(Math.Min(buffer.Length, _input.Length - _position), _random?.Next(1, _maxChunk + 1) ?? _maxChunk);
+        _input.AsSpan(_position, chunk).CopyTo(buffer);
+        _position += chunk;
+        return chunk;
+    }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => new(Read(buffer.Span));
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Task.FromResult(Read(buffer, offset, count));
+
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        lock (Written)
+        {
+            Written.Write(buffer, offset, count);
+        }
+    }
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        lock (Written)
+        {
+            Written.Write(buffer.Span);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
