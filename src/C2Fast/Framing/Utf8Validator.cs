@@ -12,7 +12,7 @@ namespace C2Fast.Framing;
 /// code point (<see cref="Rune.DecodeFromUtf8"/> answers <c>NeedMoreData</c> only then), so an
 /// overlong form, a surrogate or a value above U+10FFFF fails as soon as its bytes arrive, not
 /// at the end of the message. The bulk of each chunk goes through the vectorised
-/// <see cref="Utf8.IsValid(ReadOnlySpan{byte})"/>.
+/// <see cref="Utf8.IsValid(ReadOnlySpan{byte})"/>, once.
 /// </remarks>
 internal struct Utf8Validator
 {
@@ -64,28 +64,46 @@ internal struct Utf8Validator
             }
         }
 
-        if (Utf8.IsValid(chunk))
+        // Set aside a code point cut off by the end of the chunk, so valid input is scanned once.
+        int cut = IncompleteTailStart(chunk);
+        if (!Utf8.IsValid(chunk[..cut]))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> tail = chunk[cut..];
+        if (tail.IsEmpty)
         {
             return true;
         }
 
-        // Invalid as a whole: acceptable only if the sole problem is an incomplete last code point.
-        int start = chunk.Length - 1;
-        int stop = Math.Max(0, chunk.Length - 3);
-        while (start > stop && (chunk[start] & 0xC0) == 0x80)
-        {
-            start--;
-        }
-
-        ReadOnlySpan<byte> tail = chunk[start..];
-        if (Rune.DecodeFromUtf8(tail, out _, out _) != System.Buffers.OperationStatus.NeedMoreData
-            || !Utf8.IsValid(chunk[..start]))
+        // Carry only a valid prefix of a code point; anything else is already invalid.
+        if (Rune.DecodeFromUtf8(tail, out _, out _) != System.Buffers.OperationStatus.NeedMoreData)
         {
             return false;
         }
 
         Carry(tail);
         return true;
+    }
+
+    /// <summary>Where a multi-byte sequence that the chunk's end cuts short begins; the chunk length if none.</summary>
+    private static int IncompleteTailStart(ReadOnlySpan<byte> chunk)
+    {
+        int stop = Math.Max(0, chunk.Length - 3);
+        for (int i = chunk.Length - 1; i >= stop; i--)
+        {
+            byte b = chunk[i];
+            if ((b & 0xC0) == 0x80)
+            {
+                continue; // continuation byte: keep looking for its lead
+            }
+
+            int needed = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+            return chunk.Length - i < needed ? i : chunk.Length;
+        }
+
+        return chunk.Length;
     }
 
     private void Carry(ReadOnlySpan<byte> bytes)
