@@ -30,7 +30,8 @@ internal sealed class WebSocketConnection : IAsyncDisposable
     private readonly TransportConnection _transport;
     private readonly C2FeedOptions _options;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly MaskKeySource _masks = new();
+    private readonly MaskKeySource _masks = new();      // used under _writeLock
+    private readonly MaskKeySource _replyMasks = new(); // used by the loop thread only
     private readonly byte[] _writeBuffer = new byte[WriteBufferSize];
 
     // Read-loop state; only the loop touches it.
@@ -46,8 +47,18 @@ internal sealed class WebSocketConnection : IAsyncDisposable
     private bool _sendingFragments;
     private volatile bool _closeRequested;
 
+    // Replies queued by the handler on the loop thread (heartbeat acks); flushed right after the frame.
+    private byte[] _replies = new byte[256];
+    private int _repliesLength;
+
     private Task<CloseResult>? _loop;
+    private long _silenceLimitMs;
     private int _disposed;
+
+    // Liveness: the loop stamps every read; a timer drops a connection that went silent.
+    private long _lastReceiveTicks = Environment.TickCount64;
+    private Timer? _watchdog;
+    private volatile bool _silent;
 
     private WebSocketConnection(TransportConnection transport, C2FeedOptions options)
     {
@@ -95,7 +106,13 @@ internal sealed class WebSocketConnection : IAsyncDisposable
     /// </summary>
     /// <returns>The close code and reason when the connection closed cleanly.</returns>
     /// <exception cref="C2FeedException">A protocol violation, a lost connection or a timeout.</exception>
-    public Task<CloseResult> RunAsync(IMessageHandler handler, CancellationToken cancellationToken = default)
+    /// <param name="handler">Receives every data message.</param>
+    /// <param name="silenceTimeout">
+    /// Client-side liveness: with no bytes at all for this long the connection is treated as dead
+    /// (half-open TCP) and the loop fails with <see cref="C2FeedError.Timeout"/>. Null disables it.
+    /// </param>
+    /// <param name="cancellationToken">Stops the loop and drops the connection.</param>
+    public Task<CloseResult> RunAsync(IMessageHandler handler, TimeSpan? silenceTimeout = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(handler);
         if (_loop is not null)
@@ -103,8 +120,35 @@ internal sealed class WebSocketConnection : IAsyncDisposable
             throw new InvalidOperationException("The read loop is already running.");
         }
 
+        if (silenceTimeout is TimeSpan timeout && timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            TimeSpan period = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond * 10, timeout.Ticks / 8));
+            _watchdog = new Timer(static state => ((WebSocketConnection)state!).CheckLiveness(), this, period, period);
+            _silenceLimitMs = (long)timeout.TotalMilliseconds;
+        }
+
         _loop = ReadLoopAsync(handler, cancellationToken);
         return _loop;
+    }
+
+    /// <summary>The time since the loop last received bytes.</summary>
+    public TimeSpan SinceLastReceive => TimeSpan.FromMilliseconds(Environment.TickCount64 - Volatile.Read(ref _lastReceiveTicks));
+
+    /// <summary>
+    /// Queues a text message to send right after the current frame is handled (loop thread only,
+    /// from <see cref="IMessageHandler.OnMessage"/>). Masked here with a fresh key; no allocation
+    /// once the reply buffer has grown to fit.
+    /// </summary>
+    public void QueueReply(ReadOnlySpan<byte> textPayload)
+    {
+        int needed = _repliesLength + FrameWriter.HeaderLength(textPayload.Length) + textPayload.Length;
+        if (needed > _replies.Length)
+        {
+            Array.Resize(ref _replies, Math.Max(needed, _replies.Length * 2));
+        }
+
+        // Only the loop queues replies, so it has a key source of its own and needs no lock.
+        _repliesLength += FrameWriter.WriteFrame(_replies.AsSpan(_repliesLength), Opcode.Text, fin: true, textPayload, _replyMasks.Next());
     }
 
     /// <summary>Sends a whole message as one frame.</summary>
@@ -190,6 +234,11 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         }
 
         _closeRequested = true;
+        if (_watchdog is not null)
+        {
+            await _watchdog.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _transport.DisposeAsync().ConfigureAwait(false);
         if (_loop is not null)
         {
@@ -221,8 +270,10 @@ internal sealed class WebSocketConnection : IAsyncDisposable
             while (true)
             {
                 ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+                Volatile.Write(ref _lastReceiveTicks, Environment.TickCount64);
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 bool closeReceived = false;
+                bool paused = false;
 
                 while (true)
                 {
@@ -240,6 +291,12 @@ internal sealed class WebSocketConnection : IAsyncDisposable
 
                     ReadOnlySequence<byte> payload = buffer.Slice(header.HeaderLength, header.PayloadLength);
                     FrameAction action = HandleFrame(header, payload, handler, out error);
+                    if (_repliesLength != 0)
+                    {
+                        // Replies (heartbeat acks) leave now, never behind queued application work.
+                        await FlushRepliesAsync(cancellationToken).ConfigureAwait(false);
+                    }
+
                     switch (action)
                     {
                         case FrameAction.Fail:
@@ -252,13 +309,24 @@ internal sealed class WebSocketConnection : IAsyncDisposable
                         case FrameAction.Close:
                             closeReceived = true;
                             break;
+                        case FrameAction.Pause:
+                            paused = true;
+                            break;
                     }
 
                     buffer = buffer.Slice(payload.End);
-                    if (closeReceived)
+                    if (closeReceived || paused)
                     {
                         break;
                     }
+                }
+
+                if (paused)
+                {
+                    // Backpressure: keep what is buffered, read nothing more until the handler has room.
+                    input.AdvanceTo(buffer.Start);
+                    await handler.WaitForCapacityAsync(cancellationToken).ConfigureAwait(false);
+                    continue;
                 }
 
                 if (closeReceived)
@@ -283,6 +351,11 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
+            if (_silent)
+            {
+                throw ThrowHelper.Create(C2FeedError.Timeout, $"No data from the server for {_silenceLimitMs} ms: the connection is treated as dead.", inner: ex);
+            }
+
             if (_closeRequested)
             {
                 // We dropped TCP ourselves (close timeout or dispose).
@@ -295,6 +368,10 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         {
             await _transport.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+        finally
+        {
+            _watchdog?.Dispose();
         }
     }
 
@@ -320,8 +397,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
                         return FrameAction.Fail;
                     }
 
-                    handler.OnMessage(header.Opcode == Opcode.Text, payload);
-                    return FrameAction.None;
+                    return handler.OnMessage(this, header.Opcode == Opcode.Text, payload) ? FrameAction.None : FrameAction.Pause;
                 }
 
                 _openMessage = header.Opcode;
@@ -397,8 +473,9 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         {
             bool isText = _openMessage == Opcode.Text;
             _openMessage = Opcode.Continuation;
-            handler.OnMessage(isText, new ReadOnlySequence<byte>(_assembly, 0, _assemblyLength));
+            bool more = handler.OnMessage(this, isText, new ReadOnlySequence<byte>(_assembly, 0, _assemblyLength));
             _assemblyLength = 0;
+            return more ? FrameAction.None : FrameAction.Pause;
         }
 
         return FrameAction.None;
@@ -519,6 +596,33 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         await _transport.DisposeAsync().ConfigureAwait(false);
     }
 
+    private async ValueTask FlushRepliesAsync(CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_closeSent)
+            {
+                await WriteRawLockedAsync(_replies.AsMemory(0, _repliesLength), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _repliesLength = 0;
+            _writeLock.Release();
+        }
+    }
+
+    private void CheckLiveness()
+    {
+        if (Environment.TickCount64 - Volatile.Read(ref _lastReceiveTicks) > _silenceLimitMs && !_silent)
+        {
+            // Half-open TCP never errors by itself: drop it so the loop fails with Timeout.
+            _silent = true;
+            _ = _transport.DisposeAsync().AsTask();
+        }
+    }
+
     private async ValueTask SendPongAsync(ReadOnlySequence<byte> payload, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -606,6 +710,26 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Writes already-framed bytes. Caller holds the write lock.</summary>
+    private async ValueTask WriteRawLockedAsync(ReadOnlyMemory<byte> frames, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _transport.Stream.WriteAsync(frames, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            _closeSent = true;
+            await _transport.DisposeAsync().ConfigureAwait(false);
+            if (ex is OperationCanceledException)
+            {
+                throw;
+            }
+
+            throw Lost(ex, "The connection failed while sending.");
+        }
+    }
+
     private void ThrowIfCloseSent()
     {
         if (_closeSent)
@@ -631,5 +755,6 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         Pong,
         Close,
         Fail,
+        Pause,
     }
 }

@@ -23,13 +23,17 @@ internal sealed class RecordingHandler : IMessageHandler
         }
     }
 
-    public void OnMessage(bool isText, in ReadOnlySequence<byte> payload)
+    public bool OnMessage(WebSocketConnection connection, bool isText, in ReadOnlySequence<byte> payload)
     {
         lock (_messages)
         {
             _messages.Add(new ReceivedMessage(isText, payload.ToArray()));
         }
+
+        return true;
     }
+
+    public ValueTask WaitForCapacityAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     /// <summary>Waits until at least <paramref name="count"/> messages arrived.</summary>
     public async Task<IReadOnlyList<ReceivedMessage>> WaitForAsync(int count, TimeSpan timeout)
