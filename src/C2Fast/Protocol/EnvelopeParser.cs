@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 
@@ -342,7 +343,7 @@ internal static class EnvelopeParser
                 case Field.SeqId:
                     if (reader.TokenType == JsonTokenType.Number)
                     {
-                        if (!reader.TryGetInt64(out seqId) || seqId < 0)
+                        if (!TryGetInt64(ref reader, out seqId) || seqId < 0)
                         {
                             return EnvelopeError.InvalidSeqId;
                         }
@@ -359,7 +360,7 @@ internal static class EnvelopeParser
                 case Field.Version:
                     if (reader.TokenType == JsonTokenType.Number)
                     {
-                        if (!reader.TryGetInt32(out version))
+                        if (!TryGetInt32(ref reader, out version))
                         {
                             return EnvelopeError.InvalidVersion;
                         }
@@ -490,7 +491,7 @@ internal static class EnvelopeParser
                     strategy = reader.TokenType switch
                     {
                         JsonTokenType.Null => StrategyIdState.Absent,
-                        JsonTokenType.Number when reader.TryGetInt64(out strategyId) && strategyId > 0 => StrategyIdState.Valid,
+                        JsonTokenType.Number when TryGetInt64(ref reader, out strategyId) && strategyId > 0 => StrategyIdState.Valid,
                         _ => StrategyIdState.Invalid,
                     };
                 }
@@ -548,6 +549,40 @@ internal static class EnvelopeParser
 
         range = default;
         return reader.TokenType == JsonTokenType.Null;
+    }
+
+    // Utf8JsonReader.TryGetInt64 copies a number split across segments into a new array
+    // (ValueSequence.ToArray()); copy it to the stack instead, with the same parse rules.
+    private static bool TryGetInt64(ref Utf8JsonReader reader, out long value) =>
+        reader.HasValueSequence ? TryParseSplitNumber(reader.ValueSequence, out value) : reader.TryGetInt64(out value);
+
+    private static bool TryGetInt32(ref Utf8JsonReader reader, out int value)
+    {
+        if (!reader.HasValueSequence)
+        {
+            return reader.TryGetInt32(out value);
+        }
+
+        bool ok = TryParseSplitNumber(reader.ValueSequence, out long wide) && wide is >= int.MinValue and <= int.MaxValue;
+        value = ok ? (int)wide : 0;
+        return ok;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool TryParseSplitNumber(in ReadOnlySequence<byte> number, out long value)
+    {
+        // "-9223372036854775808" is the longest JSON number that is a valid Int64.
+        const int MaxInt64Length = 20;
+        value = 0;
+        if (number.Length > MaxInt64Length)
+        {
+            return false;
+        }
+
+        Span<byte> buffer = stackalloc byte[MaxInt64Length];
+        buffer = buffer[..(int)number.Length];
+        number.CopyTo(buffer);
+        return Utf8Parser.TryParse(buffer, out value, out int consumed) && consumed == buffer.Length;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
