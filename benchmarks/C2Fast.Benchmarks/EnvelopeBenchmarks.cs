@@ -10,7 +10,8 @@ namespace C2Fast.Benchmarks;
 
 /// <summary>
 /// Envelope of one server message: <see cref="EnvelopeParser"/> against System.Text.Json's
-/// serializer (source-generated context, the baseline; and reflection) and <see cref="JsonDocument"/>.
+/// serializer (source-generated context, the baseline; and reflection) and <see cref="JsonDocument"/>,
+/// with a bare <see cref="Utf8JsonReader"/> token loop as the floor every reader-based parser pays.
 /// </summary>
 /// <remarks>
 /// Every contender extracts the same facts: msg_type, id, seq_id, request_id, timestamp, v and the
@@ -122,6 +123,20 @@ public class EnvelopeBenchmarks
             ? EnvelopeParser.Parse(_bytes, out Envelope e, out _)
             : EnvelopeParser.Parse(_sequence, out e, out _);
         return status == OperationStatus.Done ? e.MsgType.Length + e.SeqId + e.StrategyId : -1;
+    }
+
+    /// <summary>The floor for any Utf8JsonReader-based parser: tokenize the message, nothing else.</summary>
+    [Benchmark]
+    public long ReaderTokensOnly()
+    {
+        var reader = Segments == 1 ? new Utf8JsonReader(_bytes) : new Utf8JsonReader(_sequence);
+        long tokens = 0;
+        while (reader.Read())
+        {
+            tokens++;
+        }
+
+        return tokens;
     }
 
     private static long Digest(EnvelopeDto dto) => dto.MsgType!.Length + (dto.SeqId ?? 0) + (dto.Payload?.StrategyId ?? 0);
