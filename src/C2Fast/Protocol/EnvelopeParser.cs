@@ -506,14 +506,15 @@ internal static class EnvelopeParser
     }
 
     // On the first token of a value: leaves the reader on its last token. Depth-checked, unlike TrySkip.
-    private static EnvelopeError SkipValue(ref Utf8JsonReader reader, int maxDepth)
-    {
-        JsonTokenType token = reader.TokenType;
-        if (token is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
-        {
-            return EnvelopeError.None;
-        }
+    // Most values are scalars, so that test stays inline and only containers pay for a call.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static EnvelopeError SkipValue(ref Utf8JsonReader reader, int maxDepth) =>
+        reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray
+            ? SkipContainer(ref reader, maxDepth)
+            : EnvelopeError.None;
 
+    private static EnvelopeError SkipContainer(ref Utf8JsonReader reader, int maxDepth)
+    {
         int depth = reader.CurrentDepth;
         if (depth >= maxDepth)
         {
@@ -522,7 +523,7 @@ internal static class EnvelopeParser
 
         while (reader.Read())
         {
-            token = reader.TokenType;
+            JsonTokenType token = reader.TokenType;
             if (token is JsonTokenType.StartObject or JsonTokenType.StartArray)
             {
                 if (reader.CurrentDepth >= maxDepth)
