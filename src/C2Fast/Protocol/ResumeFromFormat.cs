@@ -1,0 +1,15 @@
+namespace C2Fast.Protocol;
+
+/// <summary>How <c>resume_from</c> is written in a <c>subscription.request</c>. [CHOICE] (c2-protocol.md §4).</summary>
+/// <remarks>
+/// The vendor documents the field as a string but its example sends a number. C2Fast sends a
+/// decimal string by default; switch to <see cref="Number"/> if a real capture shows the server wants one.
+/// </remarks>
+internal enum ResumeFromFormat : byte
+{
+    /// <summary><c>"resume_from":"98765"</c> — the default.</summary>
+    String,
+
+    /// <summary><c>"resume_from":98765</c>.</summary>
+    Number,
+}
