@@ -45,4 +45,10 @@ public enum C2FeedError
 
     /// <summary>An operation was attempted on a connection that is closed or disposed.</summary>
     ConnectionNotOpen,
+
+    /// <summary>The server answered a request with an <c>error</c> message; see <see cref="C2FeedException.ServerCode"/> and <see cref="C2FeedException.ServerErrors"/>.</summary>
+    ServerError,
+
+    /// <summary>A subscribe would exceed <see cref="C2FeedOptions.MaxSubscriptions"/> (100 per connection [DOC]); nothing was sent.</summary>
+    SubscriptionLimitExceeded,
 }

@@ -44,11 +44,18 @@ public sealed class C2FeedException : Exception
     /// <summary>The <c>message</c> field of the JSON body of a rejected upgrade, when present.</summary>
     public string? ServerMessage { get; init; }
 
+    /// <summary>The <c>field</c> of a server <c>error</c> message (e.g. <c>StrategyId</c>), when present.</summary>
+    public string? ServerField { get; init; }
+
+    /// <summary>Every entry of a server <c>error</c> message (one, or the whole <c>errors</c> array).</summary>
+    public IReadOnlyList<C2ServerError>? ServerErrors { get; init; }
+
     /// <summary>The server's <c>Retry-After</c> header of a rejected upgrade, when present.</summary>
     public TimeSpan? RetryAfter { get; init; }
 
-    /// <summary>Whether reconnecting later may succeed (everything but authentication and bad handshakes).</summary>
-    public bool IsRetryable => Error is not (C2FeedError.AuthenticationFailed or C2FeedError.ConnectionNotOpen);
+    /// <summary>Whether trying again later may succeed (not for a bad key, a rejected request or a local limit).</summary>
+    public bool IsRetryable => Error is not (C2FeedError.AuthenticationFailed or C2FeedError.ConnectionNotOpen
+        or C2FeedError.ServerError or C2FeedError.SubscriptionLimitExceeded);
 }
 
 /// <summary>All throws go through here so hot methods stay small and inlinable.</summary>

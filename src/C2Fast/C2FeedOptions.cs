@@ -55,6 +55,48 @@ public sealed record C2FeedOptions
     /// <summary>Idle time before TCP keep-alive probes start (a second line behind heartbeat liveness). Default 15 s; <see cref="TimeSpan.Zero"/> disables keep-alive.</summary>
     public TimeSpan TcpKeepAliveTime { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>The server's heartbeat period [DOC: 30 s]. With <see cref="HeartbeatGrace"/> it sets client-side liveness.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Grace after a missed heartbeat [DOC: 10 s]. [CHOICE] With no frame at all for
+    /// <see cref="HeartbeatInterval"/> + grace (40 s by default) the connection is treated as dead (half-open TCP).
+    /// </summary>
+    public TimeSpan HeartbeatGrace { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How many consumer partitions (bounded channels) messages are spread over, by strategy id,
+    /// so each strategy's messages stay in order. Default 1.
+    /// </summary>
+    public int ConsumerPartitions { get; init; } = 1;
+
+    /// <summary>Capacity of each partition's channel, in messages. Default 65,536.</summary>
+    public int QueueCapacity { get; init; } = 65_536;
+
+    /// <summary>
+    /// Budget of bytes held by undisposed messages across all partitions. Below it the read loop
+    /// keeps reading and acking heartbeats whatever consumers do; above it <see cref="SlowConsumerPolicy"/> acts. Default 64 MiB.
+    /// </summary>
+    public long MaxBufferedBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>What to do past <see cref="MaxBufferedBytes"/> or a full partition. Default <see cref="C2SlowConsumerPolicy.Wait"/> (never loses a signal).</summary>
+    public C2SlowConsumerPolicy SlowConsumerPolicy { get; init; } = C2SlowConsumerPolicy.Wait;
+
+    /// <summary>How <c>resume_from</c> is sent. [CHOICE] Default <see cref="C2ResumeFromFormat.String"/>.</summary>
+    public C2ResumeFromFormat ResumeFromFormat { get; init; } = C2ResumeFromFormat.String;
+
+    /// <summary>Largest JSON nesting accepted in a server message; deeper ones become protocol-error events. Default 64.</summary>
+    public int MaxJsonDepth { get; init; } = 64;
+
+    /// <summary>Channel subscriptions per connection [DOC: 100]; one more fails before anything is sent.</summary>
+    public int MaxSubscriptions { get; init; } = 100;
+
+    /// <summary>How long a subscribe or unsubscribe waits for its <c>subscription.ack</c> or <c>error</c>. Default 10 s.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Messages kept in the lease pool for reuse (steady state allocates none). Default 1,024.</summary>
+    public int MessagePoolSize { get; init; } = 1024;
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> or <see cref="ArgumentException"/> naming the first invalid property.</summary>
     public void Validate()
     {
@@ -109,6 +151,45 @@ public sealed record C2FeedOptions
         if (TcpKeepAliveTime < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(TcpKeepAliveTime), TcpKeepAliveTime, "Must not be negative.");
+        }
+
+        Positive(HeartbeatInterval, nameof(HeartbeatInterval));
+        if (HeartbeatGrace < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(HeartbeatGrace), HeartbeatGrace, "Must not be negative.");
+        }
+
+        AtLeast(ConsumerPartitions, 1, 64, nameof(ConsumerPartitions));
+        AtLeast(QueueCapacity, 1, int.MaxValue, nameof(QueueCapacity));
+        AtLeast(MaxJsonDepth, 2, 4096, nameof(MaxJsonDepth));
+        AtLeast(MaxSubscriptions, 1, int.MaxValue, nameof(MaxSubscriptions));
+        AtLeast(MessagePoolSize, 0, 1 << 20, nameof(MessagePoolSize));
+        if (MaxBufferedBytes < MaxMessageSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxBufferedBytes), MaxBufferedBytes, "Must hold at least one message of MaxMessageSize.");
+        }
+
+        if (!Enum.IsDefined(SlowConsumerPolicy))
+        {
+            throw new ArgumentOutOfRangeException(nameof(SlowConsumerPolicy), SlowConsumerPolicy, "Not a defined policy.");
+        }
+
+        if (!Enum.IsDefined(ResumeFromFormat))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ResumeFromFormat), ResumeFromFormat, "Not a defined format.");
+        }
+
+        Positive(RequestTimeout, nameof(RequestTimeout));
+    }
+
+    /// <summary>Client-side liveness limit: heartbeat interval + grace.</summary>
+    internal TimeSpan SilenceTimeout => HeartbeatInterval + HeartbeatGrace;
+
+    private static void AtLeast(long value, long min, long max, string name)
+    {
+        if (value < min || value > max)
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"Must be between {min} and {max}.");
         }
     }
 

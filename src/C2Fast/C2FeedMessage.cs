@@ -1,0 +1,207 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using C2Fast.Dispatch;
+using C2Fast.Protocol;
+
+namespace C2Fast;
+
+/// <summary>
+/// One message from the feed, leased from a pool: read it, then <see cref="Dispose"/> it.
+/// </summary>
+/// <remarks>
+/// The bytes are a copy the client owns (never the receive buffer), so a consumer may keep the
+/// lease as long as it needs; memory held by undisposed leases counts against
+/// <see cref="C2FeedOptions.MaxBufferedBytes"/>. Disposing twice is harmless; using a disposed
+/// lease throws <see cref="ObjectDisposedException"/>. Disposing a signal is what tells the
+/// client it was handled. Envelope fields are read without allocating; the typed and string
+/// accessors allocate on demand.
+/// </remarks>
+public sealed class C2FeedMessage : IDisposable
+{
+    private byte[] _buffer;
+    private int _length;
+    private ValueRange _msgType;
+    private ValueRange _id;
+    private ValueRange _timestamp;
+    private ValueRange _payload;
+    private long _seqId;
+    private long _strategyId;
+    private bool _hasSeqId;
+    private bool _hasStrategyId;
+    private C2MessageType _type;
+    private FeedQueues? _owner;
+
+    internal C2FeedMessage(int initialCapacity) => _buffer = new byte[initialCapacity];
+
+    /// <summary>The message type.</summary>
+    public C2MessageType Type
+    {
+        get
+        {
+            ThrowIfReleased();
+            return _type;
+        }
+    }
+
+    /// <summary>The <c>seq_id</c> (always present on signals); <see langword="null"/> when absent or JSON null.</summary>
+    public long? SeqId
+    {
+        get
+        {
+            ThrowIfReleased();
+            return _hasSeqId ? _seqId : null;
+        }
+    }
+
+    /// <summary>The payload's <c>strategy_id</c> (signals, positions, gaps); <see langword="null"/> when absent or JSON null.</summary>
+    public long? StrategyId
+    {
+        get
+        {
+            ThrowIfReleased();
+            return _hasStrategyId ? _strategyId : null;
+        }
+    }
+
+    /// <summary>The whole message as received: UTF-8 JSON, byte for byte.</summary>
+    public ReadOnlyMemory<byte> Json
+    {
+        get
+        {
+            ThrowIfReleased();
+            return _buffer.AsMemory(0, _length);
+        }
+    }
+
+    /// <summary>The raw <c>payload</c> value (braces included); empty when the message has none.</summary>
+    public ReadOnlyMemory<byte> Payload
+    {
+        get
+        {
+            ThrowIfReleased();
+            return _payload.IsPresent ? _buffer.AsMemory(_payload.Start, _payload.Length) : ReadOnlyMemory<byte>.Empty;
+        }
+    }
+
+    /// <summary>The raw <c>msg_type</c> bytes as on the wire (escapes not decoded) — useful for <see cref="C2MessageType.Unknown"/>.</summary>
+    public ReadOnlySpan<byte> MsgTypeUtf8 => Raw(_msgType);
+
+    /// <summary>The <c>msg_type</c> as a string (allocates).</summary>
+    public string GetMsgType() => Decode(_msgType) ?? string.Empty;
+
+    /// <summary>The server-assigned <c>id</c> (allocates); <see langword="null"/> when absent.</summary>
+    public string? GetId() => Decode(_id);
+
+    /// <summary>The server <c>timestamp</c>, parsed without allocating; <see langword="null"/> when absent or unparsable.</summary>
+    public DateTimeOffset? GetTimestamp()
+    {
+        ReadOnlySpan<byte> raw = Raw(_timestamp);
+        Span<char> chars = stackalloc char[64];
+        if (raw.IsEmpty || raw.Length > chars.Length || _timestamp.IsEscaped)
+        {
+            return null;
+        }
+
+        int count = Encoding.ASCII.GetChars(raw, chars);
+        return DateTimeOffset.TryParse(chars[..count], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out DateTimeOffset value) ? value : null;
+    }
+
+    /// <summary>The payload of a <see cref="C2MessageType.Signal"/> as a typed record (allocates; schema per the simulator's [CHOICE]).</summary>
+    /// <exception cref="InvalidOperationException">The message is not a signal.</exception>
+    /// <exception cref="JsonException">The payload does not match the record.</exception>
+    public C2Signal GetSignal() => Deserialize(C2MessageType.Signal, C2JsonContext.Default.C2Signal);
+
+    /// <summary>The payload of a <see cref="C2MessageType.Positions"/> message as a typed record (allocates).</summary>
+    /// <exception cref="InvalidOperationException">The message is not a positions update.</exception>
+    /// <exception cref="JsonException">The payload does not match the record.</exception>
+    public C2Positions GetPositions() => Deserialize(C2MessageType.Positions, C2JsonContext.Default.C2Positions);
+
+    /// <summary>The payload of a <see cref="C2MessageType.Gap"/> message as a typed record (allocates).</summary>
+    /// <exception cref="InvalidOperationException">The message is not a gap.</exception>
+    public C2Gap GetGap() => Deserialize(C2MessageType.Gap, C2JsonContext.Default.C2Gap);
+
+    /// <summary>Returns the lease to the pool. The message must not be used afterwards.</summary>
+    public void Dispose()
+    {
+        FeedQueues? owner = Interlocked.Exchange(ref _owner, null);
+        owner?.Release(this, _length);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString()
+        => _owner is null ? "C2FeedMessage (disposed)" : $"{_type} strategy={_strategyId} seq={(_hasSeqId ? _seqId : null)} ({_length} B)";
+
+    /// <summary>Fills a pooled instance with a copy of <paramref name="json"/> (loop thread).</summary>
+    internal void Fill(FeedQueues owner, in ReadOnlySequence<byte> json, in Envelope envelope, C2MessageType type)
+    {
+        int length = (int)json.Length;
+        if (_buffer.Length < length)
+        {
+            _buffer = new byte[Math.Max(length, Math.Min(_buffer.Length * 2, int.MaxValue / 2))];
+        }
+
+        json.CopyTo(_buffer);
+        _length = length;
+        _type = type;
+        _msgType = envelope.MsgType;
+        _id = envelope.Id;
+        _timestamp = envelope.Timestamp;
+        _payload = envelope.Payload;
+        _hasSeqId = envelope.HasSeqId;
+        _seqId = envelope.SeqId;
+        _hasStrategyId = envelope.HasStrategyId;
+        _strategyId = envelope.StrategyId;
+        _owner = owner;
+    }
+
+    /// <summary>Capacity of the retained buffer (the pool drops instances that grew too large).</summary>
+    internal int Capacity => _buffer.Length;
+
+    private T Deserialize<T>(C2MessageType expected, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info)
+    {
+        ThrowIfReleased();
+        if (_type != expected)
+        {
+            throw new InvalidOperationException($"This is a {_type} message, not {expected}.");
+        }
+
+        return JsonSerializer.Deserialize(_buffer.AsSpan(_payload.Start, _payload.Length), info)
+            ?? throw new JsonException($"The {expected} payload is null.");
+    }
+
+    private ReadOnlySpan<byte> Raw(ValueRange range)
+    {
+        ThrowIfReleased();
+        return range.IsPresent ? _buffer.AsSpan(range.Start, range.Length) : default;
+    }
+
+    private string? Decode(ValueRange range)
+    {
+        ReadOnlySpan<byte> raw = Raw(range);
+        if (!range.IsPresent)
+        {
+            return null;
+        }
+
+        if (!range.IsEscaped)
+        {
+            return Encoding.UTF8.GetString(raw);
+        }
+
+        byte[] decoded = new byte[raw.Length];
+        EnvelopeParser.Unescape(_buffer.AsSpan(0, _length), range, decoded, out int written);
+        return Encoding.UTF8.GetString(decoded, 0, written);
+    }
+
+    private void ThrowIfReleased()
+    {
+        if (_owner is null)
+        {
+            ThrowDisposed();
+        }
+    }
+
+    private static void ThrowDisposed() => throw new ObjectDisposedException(nameof(C2FeedMessage), "The message was disposed and its lease returned to the pool.");
+}

@@ -1,0 +1,22 @@
+namespace C2Fast;
+
+/// <summary>What happens when consumers fall behind by more than <see cref="C2FeedOptions.MaxBufferedBytes"/>.</summary>
+/// <remarks>
+/// Below the budget the read loop keeps reading and answering heartbeats whatever the consumers
+/// do. Drops are always counted (<see cref="C2FeedStatistics.MessagesDropped"/>, the
+/// <c>c2fast.messages.dropped</c> metric and the <see cref="C2FeedClient.MessagesDropped"/> event).
+/// </remarks>
+public enum C2SlowConsumerPolicy
+{
+    /// <summary>
+    /// Default. Stop reading until consumers catch up: nothing is lost, but a long stall stops
+    /// heartbeat acks too and the server will close the connection. Lossless for signals.
+    /// </summary>
+    Wait = 0,
+
+    /// <summary>Discard the oldest queued message of the partition to make room (counted).</summary>
+    DropOldest,
+
+    /// <summary>Discard the incoming message (counted).</summary>
+    DropNewest,
+}

@@ -1,0 +1,221 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using C2Fast.Framing;
+using C2Fast.Protocol;
+using C2Fast.Session;
+using Microsoft.Extensions.Logging;
+
+namespace C2Fast.Dispatch;
+
+/// <summary>
+/// The read loop's message handler for one connection: one envelope parse per message, then
+/// heartbeats acked on the spot, acks and errors matched to requests, and everything else
+/// copied into a pooled lease and queued for consumers.
+/// </summary>
+/// <remarks>
+/// Runs on the loop thread. The steady-state path (heartbeat, signal, positions) allocates
+/// nothing: the ack body is stamped on the stack and masked into the connection's reply buffer,
+/// and leases come from the pool. Anything unusual (errors, gaps, unparsable input) may allocate
+/// and is announced through the <see cref="EventPump"/>, never by running user code here.
+/// </remarks>
+internal sealed class FeedDispatcher : IMessageHandler
+{
+    private readonly FeedQueues _queues;
+    private readonly FeedCounters _counters;
+    private readonly SequenceTracker _sequences;
+    private readonly SubscriptionRegistry _subscriptions;
+    private readonly FeedEvents _events;
+    private readonly ILogger _logger;
+    private readonly int _maxDepth;
+    private readonly TaskCompletionSource<string?> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public FeedDispatcher(FeedQueues queues, SequenceTracker sequences, SubscriptionRegistry subscriptions, FeedEvents events, int maxDepth, ILogger logger)
+    {
+        _queues = queues;
+        _counters = queues.Counters;
+        _sequences = sequences;
+        _subscriptions = subscriptions;
+        _events = events;
+        _maxDepth = maxDepth;
+        _logger = logger;
+    }
+
+    /// <summary>Completes with the connection id when <c>connection.connected</c> arrives.</summary>
+    public Task<string?> Connected => _connected.Task;
+
+    public bool OnMessage(WebSocketConnection connection, bool isText, in ReadOnlySequence<byte> payload)
+    {
+        _counters.MessagesReceived++;
+        _counters.BytesReceived += payload.Length;
+
+        if (EnvelopeParser.Parse(payload, out Envelope envelope, out EnvelopeError error, _maxDepth) != OperationStatus.Done)
+        {
+            ReportProtocolError(error.ToString(), payload);
+            return true;
+        }
+
+        switch (envelope.Type)
+        {
+            case MessageType.Heartbeat:
+                AckHeartbeat(connection);
+                return true;
+            case MessageType.StrategySignal:
+                // Replays overlap live delivery: a seq_id at or below the last one dispatched is a duplicate.
+                if (envelope.HasStrategyId && envelope.HasSeqId && !_sequences.TryAdvance(envelope.StrategyId, envelope.SeqId))
+                {
+                    _counters.DuplicatesDiscarded++;
+                    return true;
+                }
+
+                return Deliver(payload, envelope, C2MessageType.Signal);
+            case MessageType.StrategyPositions:
+                return Deliver(payload, envelope, C2MessageType.Positions);
+            case MessageType.Gap:
+                _counters.Gaps++;
+                AnnounceGap(payload, envelope);
+                return Deliver(payload, envelope, C2MessageType.Gap);
+            case MessageType.ConnectionConnected:
+                _connected.TrySetResult(Text(payload, envelope.Id));
+                return true;
+            case MessageType.ConnectionDisconnected:
+                return Deliver(payload, envelope, C2MessageType.Disconnected);
+            case MessageType.SubscriptionAck:
+                Acknowledge(payload, envelope);
+                return true;
+            case MessageType.Error:
+                HandleError(payload, envelope);
+                return true;
+            default:
+                // [CHOICE] unknown msg_types reach the application untouched.
+                return Deliver(payload, envelope, C2MessageType.Unknown);
+        }
+    }
+
+    public ValueTask WaitForCapacityAsync(CancellationToken cancellationToken) => _queues.WaitForCapacityAsync(cancellationToken);
+
+    private void AckHeartbeat(WebSocketConnection connection)
+    {
+        long started = Stopwatch.GetTimestamp();
+        Span<byte> body = stackalloc byte[HeartbeatAck.BodyLength];
+        HeartbeatAck.Write(body, DateTime.UtcNow);
+        connection.QueueReply(body);
+        _counters.HeartbeatsAcknowledged++;
+        FeedMetrics.AckLatency.Record(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+    }
+
+    private bool Deliver(in ReadOnlySequence<byte> payload, in Envelope envelope, C2MessageType type)
+    {
+        C2FeedMessage message = _queues.Rent();
+        message.Fill(_queues, payload, envelope, type);
+        _counters.MessagesDelivered++;
+        return _queues.Enqueue(message, (int)payload.Length, envelope.HasStrategyId ? envelope.StrategyId : 0, type == C2MessageType.Signal);
+    }
+
+    private void Acknowledge(in ReadOnlySequence<byte> payload, in Envelope envelope)
+    {
+        if (_subscriptions.Acknowledge(payload, envelope.RequestId) is { } request)
+        {
+            Log.Acknowledged(_logger, request.Subscribe ? "subscribe" : "unsubscribe", request.Channel, request.StrategyId, request.RequestId);
+            _events.SubscriptionAcknowledged(new C2SubscriptionEventArgs(request.Channel, request.StrategyId, request.Subscribe, request.RequestId));
+        }
+    }
+
+    private void HandleError(in ReadOnlySequence<byte> payload, in Envelope envelope)
+    {
+        IReadOnlyList<C2ServerError> errors = ParseErrors(envelope.Payload.Slice(payload));
+        string? requestId = Text(payload, envelope.RequestId);
+        _subscriptions.Reject(payload, envelope.RequestId, errors);
+        foreach (C2ServerError error in errors)
+        {
+            Log.ServerError(_logger, requestId, error.Code, error.Field, error.Message);
+        }
+
+        _events.ServerError(new C2ServerErrorEventArgs(requestId, errors));
+    }
+
+    private void AnnounceGap(in ReadOnlySequence<byte> payload, in Envelope envelope)
+    {
+        C2Gap gap;
+        try
+        {
+            gap = JsonSerializer.Deserialize(envelope.Payload.Slice(payload).ToArray(), C2JsonContext.Default.C2Gap) ?? new C2Gap(null, null, null, null);
+        }
+        catch (JsonException)
+        {
+            gap = new C2Gap(null, null, null, null);
+        }
+
+        long? strategyId = envelope.HasStrategyId ? envelope.StrategyId : StrategyFromChannel(gap.Channel);
+        Log.Gap(_logger, gap.Channel, gap.From, gap.Message);
+        _events.Gap(new C2GapEventArgs(gap, strategyId));
+    }
+
+    private void ReportProtocolError(string reason, in ReadOnlySequence<byte> payload)
+    {
+        _counters.ProtocolErrors++;
+        Log.ProtocolError(_logger, reason, payload.Length);
+        _events.ProtocolError(new C2ProtocolErrorEventArgs(reason, payload.ToArray()));
+    }
+
+    /// <summary>The <c>error</c> payload [DOC]: one <c>{code, field, message}</c> or an <c>errors</c> array of them.</summary>
+    internal static IReadOnlyList<C2ServerError> ParseErrors(in ReadOnlySequence<byte> payload)
+    {
+        if (payload.IsEmpty)
+        {
+            return [];
+        }
+
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(payload);
+            JsonElement root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return [];
+            }
+
+            if (root.TryGetProperty("errors", out JsonElement list) && list.ValueKind == JsonValueKind.Array)
+            {
+                return [.. list.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.Object).Select(ToError)];
+            }
+
+            return [ToError(root)];
+        }
+        catch (JsonException)
+        {
+            return [];
+        }
+
+        static C2ServerError ToError(JsonElement e) => new(Str(e, "code"), Str(e, "field"), Str(e, "message"));
+
+        static string? Str(JsonElement e, string name)
+            => e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    }
+
+    private static long? StrategyFromChannel(string? channel)
+    {
+        int colon = channel?.LastIndexOf(':') ?? -1;
+        return colon >= 0 && long.TryParse(channel.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out long id) ? id : null;
+    }
+
+    private static string? Text(in ReadOnlySequence<byte> payload, ValueRange range)
+    {
+        if (!range.IsPresent)
+        {
+            return null;
+        }
+
+        byte[] raw = range.Slice(payload).ToArray();
+        if (!range.IsEscaped)
+        {
+            return Encoding.UTF8.GetString(raw);
+        }
+
+        byte[] decoded = new byte[raw.Length];
+        EnvelopeParser.Unescape(payload, range, decoded, out int written);
+        return Encoding.UTF8.GetString(decoded, 0, written);
+    }
+}

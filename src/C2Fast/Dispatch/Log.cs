@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace C2Fast.Dispatch;
+
+/// <summary>Source-generated log messages (no formatting cost when the level is off; never the API key).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Connected to {Endpoint} (connection id {ConnectionId}).")]
+    public static partial void Connected(ILogger logger, Uri endpoint, string? connectionId);
+
+    [LoggerMessage(2, LogLevel.Warning, "Disconnected: {Error} (close {CloseStatus}).")]
+    public static partial void Disconnected(ILogger logger, C2FeedError? error, int? closeStatus, Exception? exception);
+
+    [LoggerMessage(3, LogLevel.Warning, "Unparsable server message ({Reason}, {Length} bytes).")]
+    public static partial void ProtocolError(ILogger logger, string reason, long length);
+
+    [LoggerMessage(4, LogLevel.Warning, "Server error for request {RequestId}: {Code} {Field} {Message}.")]
+    public static partial void ServerError(ILogger logger, string? requestId, string? code, string? field, string? message);
+
+    [LoggerMessage(5, LogLevel.Warning, "Gap on {Channel} from {From}: {Message}. The strategy's state is incomplete.")]
+    public static partial void Gap(ILogger logger, string? channel, string? from, string? message);
+
+    [LoggerMessage(6, LogLevel.Warning, "Slow consumers: {Dropped} messages dropped so far ({Signals} signals).")]
+    public static partial void Dropped(ILogger logger, long dropped, long signals);
+
+    [LoggerMessage(7, LogLevel.Error, "An application event handler threw.")]
+    public static partial void EventHandlerFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(8, LogLevel.Debug, "Subscription {Action} {Channel} {StrategyId} acknowledged ({RequestId}).")]
+    public static partial void Acknowledged(ILogger logger, string action, C2Channel channel, long strategyId, string requestId);
+}
