@@ -238,9 +238,15 @@ public sealed class C2Simulator : IAsyncDisposable
         await IgnoreCancellation(_positions).ConfigureAwait(false);
         if (_app is not null)
         {
-            // Give clients the close handshake, up to the shutdown timeout; then Kestrel aborts what is left.
-            var open = _core.Connections.Values.Select(c => c.Completion).ToArray();
-            await Task.WhenAll(open).WaitAsync(Options.ShutdownTimeout, cancellationToken).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            // Give clients the close handshake (1001), up to the shutdown timeout; then abort what is left.
+            var open = _core.Connections.Values.ToArray();
+            await Task.WhenAll(open.Select(c => c.Completion)).WaitAsync(Options.ShutdownTimeout, cancellationToken)
+                .ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+            foreach (var connection in open)
+            {
+                connection.AbortForShutdown();
+            }
+
             await _app.StopAsync(cancellationToken).ConfigureAwait(false);
         }
     }

@@ -137,8 +137,13 @@ public sealed partial class C2SimulatorConnection
             return Fail(1007, "Invalid UTF-8 in close reason");
         }
 
-        Volatile.Write(ref _closeCode, code);
-        _core.Stats.ClientClose(code);
+        if (!_closeSent)
+        {
+            // The client started the close handshake (a reply to ours is not counted).
+            Volatile.Write(ref _closeCode, code);
+            _core.Stats.ClientClose(code);
+        }
+
         return new ReceiveEnd(ReceiveEndKind.ClientClose, code);
     }
 

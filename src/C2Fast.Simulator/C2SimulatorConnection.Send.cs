@@ -174,7 +174,7 @@ public sealed partial class C2SimulatorConnection
             {
                 await _transport.WriteAsync(frame.AsMemory(i, 1), cancellationToken).ConfigureAwait(false);
                 await _transport.FlushAsync(cancellationToken).ConfigureAwait(false);
-                await Task.Delay(1, cancellationToken).ConfigureAwait(false); // let each byte leave as its own TCP segment
+                await Task.Yield(); // each byte is written and flushed alone; with Nagle off TCP mostly sends it alone
             }
         }
         else
@@ -339,12 +339,23 @@ public sealed partial class C2SimulatorConnection
                     break;
                 }
 
-                // Serve what was queued meanwhile (heartbeats, acks, closes, faults) in order.
-                for (var queued = _outbox.Reader.Count; queued > 0 && end is null && _outbox.Reader.TryRead(out var item); queued--)
+                // Serve what was queued meanwhile (heartbeats, acks, closes, faults) in order; one flood at a time,
+                // so a flood requested during this one goes back to the queue and runs after it.
+                List<Outbound>? deferred = null;
+                for (var n = 0; n < 4096 && end is null && _outbox.Reader.TryRead(out var item); n++)
                 {
-                    end = item.Kind == OutboundKind.Flood
-                        ? await RequeueFloodAsync(item).ConfigureAwait(false)
-                        : await ProcessAsync(item, cancellationToken).ConfigureAwait(false);
+                    if (item.Kind == OutboundKind.Flood)
+                    {
+                        (deferred ??= []).Add(item);
+                        continue;
+                    }
+
+                    end = await ProcessAsync(item, cancellationToken).ConfigureAwait(false);
+                }
+
+                foreach (var item in deferred ?? [])
+                {
+                    _outbox.Writer.TryWrite(item);
                 }
 
                 await FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -411,13 +422,6 @@ public sealed partial class C2SimulatorConnection
         }
 
         return end;
-    }
-
-    private ValueTask<SendEnd?> RequeueFloodAsync(Outbound item)
-    {
-        // One flood at a time: a flood requested during another runs after it.
-        _outbox.Writer.TryWrite(item);
-        return ValueTask.FromResult<SendEnd?>(null);
     }
 
     private long FirstSignalStrategy()

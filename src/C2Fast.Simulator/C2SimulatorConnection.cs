@@ -93,10 +93,10 @@ public sealed partial class C2SimulatorConnection
     /// <summary>Completes when the connection has ended (close handshake done, dropped, or failed).</summary>
     public Task Completion => _completion.Task;
 
-    /// <summary>Drops TCP now, without a close frame (the fault "connection lost").</summary>
+    /// <summary>Aborts TCP now, without a close frame (the fault "connection lost"); data still queued in the server may be lost.</summary>
     public void Drop() => Abort(countDrop: true);
 
-    /// <summary>Drops TCP without a close frame after <paramref name="messages"/> more messages are sent.</summary>
+    /// <summary>Closes TCP without a close frame after <paramref name="messages"/> more messages are sent (and flushed).</summary>
     /// <param name="messages">Messages to send first (0 = before the next one).</param>
     public void DropAfter(int messages) => Arm(FaultKind.Drop, messages);
 
@@ -226,11 +226,22 @@ public sealed partial class C2SimulatorConnection
                         Abort(countDrop: false);
                     }
                 }
+                else if (sendEnd == SendEnd.Drop)
+                {
+                    // The fault "connection lost": what was written is flushed, then TCP closes (FIN) with no close frame.
+                    _core.Stats.Increment(ref _core.Stats.Drops);
+                }
                 else
                 {
                     Abort(countDrop: true);
                 }
             }
+        }
+        catch (Exception ex)
+        {
+            // A bug in one connection must not take the simulator down: record it, drop the connection.
+            _core.Stats.InternalError(ex);
+            Abort(countDrop: true);
         }
         finally
         {
@@ -265,6 +276,8 @@ public sealed partial class C2SimulatorConnection
         ArgumentOutOfRangeException.ThrowIfNegative(messages);
         Enqueue(new Outbound(OutboundKind.ArmFault, Fault: fault, Count: messages));
     }
+
+    internal void AbortForShutdown() => Abort(countDrop: false);
 
     private void Abort(bool countDrop)
     {

@@ -60,6 +60,12 @@ public sealed record C2SimulatorCounters
     /// <summary>Messages sent by floods.</summary>
     public long FloodMessages { get; init; }
 
+    /// <summary>Connections ended by an unexpected exception in the simulator (a bug: should stay 0).</summary>
+    public long InternalErrors { get; init; }
+
+    /// <summary>The last such exception, as text.</summary>
+    public string? LastInternalError { get; init; }
+
     /// <summary>The last flood that finished, if any.</summary>
     public C2FloodResult? LastFlood { get; init; }
 }

@@ -25,12 +25,14 @@ internal sealed class SimulatorStats
     public long ErrorsSent;
     public long Drops;
     public long FloodMessages;
+    public long InternalErrors;
 
     private readonly ConcurrentDictionary<int, long> _serverCloses = new();
     private readonly ConcurrentDictionary<int, long> _clientCloses = new();
     private readonly Lock _roundTripGate = new();
     private readonly List<long> _roundTrips = [];
     private C2FloodResult? _lastFlood;
+    private string? _lastInternalError;
 
     public void Increment(ref long counter) => Interlocked.Increment(ref counter);
 
@@ -39,6 +41,12 @@ internal sealed class SimulatorStats
     public void ServerClose(int code) => _serverCloses.AddOrUpdate(code, 1, static (_, n) => n + 1);
 
     public void ClientClose(int code) => _clientCloses.AddOrUpdate(code, 1, static (_, n) => n + 1);
+
+    public void InternalError(Exception exception)
+    {
+        Interlocked.Increment(ref InternalErrors);
+        Volatile.Write(ref _lastInternalError, exception.ToString());
+    }
 
     public void FloodFinished(C2FloodResult result) => Volatile.Write(ref _lastFlood, result);
 
@@ -94,6 +102,8 @@ internal sealed class SimulatorStats
         Drops = Volatile.Read(ref Drops),
         FloodMessages = Volatile.Read(ref FloodMessages),
         LastFlood = Volatile.Read(ref _lastFlood),
+        InternalErrors = Volatile.Read(ref InternalErrors),
+        LastInternalError = Volatile.Read(ref _lastInternalError),
     };
 
     // Nearest rank: the smallest sample with at least p of all samples at or below it.

@@ -146,29 +146,25 @@ internal sealed class FloodEncoder
         destination[..(i + 1)].Fill((byte)' ');
     }
 
-    // Spreads each kind evenly over the schedule (Bresenham), so any window has close to the chosen shares.
+    // Spreads each kind evenly over the schedule with integer arithmetic (exact counts per schedule): heartbeats
+    // first, then positions among the remaining slots.
     private static FloodKind[] BuildSchedule(double heartbeatShare, double positionsShare)
     {
         var schedule = new FloodKind[ScheduleLength];
-        double heartbeats = 0, positions = 0;
-        for (var i = 0; i < schedule.Length; i++)
+        var heartbeats = (long)Math.Round(heartbeatShare * ScheduleLength);
+        var positions = (long)Math.Round(positionsShare * ScheduleLength);
+        var rest = ScheduleLength - heartbeats;
+        long j = 0;
+        for (long i = 0; i < ScheduleLength; i++)
         {
-            heartbeats += heartbeatShare;
-            positions += positionsShare;
-            if (heartbeats >= 1)
+            if ((i + 1) * heartbeats / ScheduleLength > i * heartbeats / ScheduleLength)
             {
-                heartbeats -= 1;
                 schedule[i] = FloodKind.Heartbeat;
+                continue;
             }
-            else if (positions >= 1)
-            {
-                positions -= 1;
-                schedule[i] = FloodKind.Positions;
-            }
-            else
-            {
-                schedule[i] = FloodKind.Signal;
-            }
+
+            schedule[i] = (j + 1) * positions / rest > j * positions / rest ? FloodKind.Positions : FloodKind.Signal;
+            j++;
         }
 
         return schedule;
