@@ -174,7 +174,11 @@ public sealed partial class C2SimulatorConnection
             {
                 await _transport.WriteAsync(frame.AsMemory(i, 1), cancellationToken).ConfigureAwait(false);
                 await _transport.FlushAsync(cancellationToken).ConfigureAwait(false);
-                await Task.Yield(); // each byte is written and flushed alone; with Nagle off TCP mostly sends it alone
+                if (_core.Options.SplitWritePause > TimeSpan.Zero)
+                {
+                    // Give the transport time to put this byte on the wire before the next one (Nagle is off).
+                    await Task.Delay(_core.Options.SplitWritePause, _core.Time, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         else

@@ -123,6 +123,13 @@ public sealed record C2SimulatorOptions
     /// <summary>The host's shutdown timeout: how long <see cref="C2Simulator.DisposeAsync"/> waits for connections. Default 1 s.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The pause between the 1-byte writes of a split frame (fault "split frame"), so that each byte leaves as its own
+    /// TCP segment. Default 1 ms (in practice a timer tick, a few ms): a 200-byte frame takes about a second.
+    /// Zero writes the bytes back to back (each still written and flushed alone, but TCP may coalesce them).
+    /// </summary>
+    public TimeSpan SplitWritePause { get; init; } = TimeSpan.FromMilliseconds(1);
+
     /// <summary>Faults applied to every new connection (and handshake rejections at start). Default none.</summary>
     public C2FaultPlan Faults { get; init; } = C2FaultPlan.None;
 
@@ -162,6 +169,7 @@ public sealed record C2SimulatorOptions
         Check(MaxQueuedMessages > 0, nameof(MaxQueuedMessages), "must be positive");
         Check(CloseHandshakeTimeout > TimeSpan.Zero, nameof(CloseHandshakeTimeout), "must be positive");
         Check(ShutdownTimeout >= TimeSpan.Zero, nameof(ShutdownTimeout), "must not be negative");
+        Check(SplitWritePause >= TimeSpan.Zero, nameof(SplitWritePause), "must not be negative");
         Faults.Validate();
         Flood?.Validate();
     }

@@ -15,7 +15,7 @@ public class C2SimulatorHeartbeatTests
     [Fact]
     public async Task Heartbeat_EveryInterval_DocumentedShape()
     {
-        await using var sim = await SimOptions.StartAsync(Fast(0.2, 0.5));
+        await using var sim = await SimOptions.StartAsync(Fast(0.2, 2));
         await using var client = await SimTestClient.ConnectAsync(sim);
         var times = new List<TimeSpan>();
         var clock = Stopwatch.StartNew();
