@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using C2Fast.Simulator;
@@ -143,21 +142,8 @@ public class C2SimulatorFaultTests
     public async Task FaultPlan_SplitFirstFrame_ArrivesOneByteAtATimeOnTheWire()
     {
         await using var sim = await SimOptions.StartAsync(new C2SimulatorOptions { Faults = new C2FaultPlan { SplitFrameAfterMessages = 0 } });
-        using var tcp = new TcpClient { NoDelay = true };
-        await tcp.ConnectAsync(sim.Uri!.Host, sim.Uri.Port);
-        var stream = tcp.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(
-            $"GET /ws HTTP/1.1\r\nHost: {sim.Uri.Authority}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n" +
-            $"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: Bearer {C2SimulatorOptions.DemoApiKey}\r\n\r\n"));
-
-        // Read the 101 head byte by byte, then count the reads the first frame takes.
-        var head = new StringBuilder();
-        var one = new byte[1];
-        while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
-        {
-            Assert.Equal(1, await stream.ReadAsync(one));
-            head.Append((char)one[0]);
-        }
+        using var raw = await RawWebSocket.ConnectAsync(sim.Uri!, C2SimulatorOptions.DemoApiKey);
+        var stream = raw.Stream;
 
         var frame = new List<byte>();
         var reads = 0;
@@ -170,7 +156,7 @@ public class C2SimulatorFaultTests
             reads++;
         }
 
-        Assert.StartsWith("HTTP/1.1 101", head.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 101", raw.ResponseHead, StringComparison.Ordinal);
         Assert.Equal(0x81, frame[0]);
         Assert.Contains("connection.connected", Encoding.UTF8.GetString([.. frame.Skip(2)]), StringComparison.Ordinal);
         Assert.True(reads > frame.Count / 4, $"{frame.Count} bytes arrived in only {reads} reads");

@@ -1,11 +1,51 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
 using C2Fast.Simulator;
+using Xunit.Abstractions;
 
 namespace C2Fast.Tests.Simulator;
 
-public class C2SimulatorFloodTests
+public class C2SimulatorFloodTests(ITestOutputHelper output)
 {
+    [Fact]
+    public async Task FloodAsync_RawReader_SustainsHighRateAndReportsExactBytes()
+    {
+        await using var sim = await SimOptions.StartAsync();
+        using var raw = await RawWebSocket.ConnectAsync(sim.Uri!, C2SimulatorOptions.DemoApiKey);
+        var connection = sim.Connections.Single();
+        var connectedBytes = sim.GetCounters().BytesSent;
+
+        var clock = Stopwatch.StartNew();
+        var flood = connection.FloodAsync(new C2FloodOptions { MessageCount = 300_000 });
+        var buffer = new byte[1 << 20];
+        long read = 0;
+        var pending = raw.Stream.ReadAsync(buffer).AsTask();
+        while (!flood.IsCompleted || read < connectedBytes + (await flood).Bytes)
+        {
+            var done = await Task.WhenAny(pending, flood, Task.Delay(SimTestClient.DefaultTimeout));
+            Assert.True(done != flood || !flood.IsFaulted, "flood failed");
+            if (done == pending)
+            {
+                var n = await pending;
+                Assert.True(n > 0, "connection closed during the flood");
+                read += n;
+                pending = raw.Stream.ReadAsync(buffer).AsTask();
+            }
+            else if (done != flood)
+            {
+                Assert.Fail($"stalled: read {read} bytes");
+            }
+        }
+
+        var result = await flood;
+        var elapsed = clock.Elapsed;
+        output.WriteLine($"flood: {result.Messages} messages, {result.Bytes / 1e6:0.0} MB in {result.Elapsed.TotalMilliseconds:0} ms " +
+            $"= {result.MessagesPerSecond:0} msg/s, {result.Bytes / result.Elapsed.TotalSeconds / 1e6:0} MB/s (reader done after {elapsed.TotalMilliseconds:0} ms)");
+        Assert.True(result.Completed);
+        Assert.Equal(connectedBytes + result.Bytes, read);
+        Assert.True(result.MessagesPerSecond > 50_000, $"only {result.MessagesPerSecond:0} msg/s"); // a sanity floor: the machine is shared
+    }
+
     [Fact]
     public async Task FloodAsync_MessageCount_EveryMessageValidInOrderAndCountsMatch()
     {
