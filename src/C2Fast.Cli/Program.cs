@@ -1,3 +1,4 @@
-// The c2fast command. Subcommands (simulate, stream, demo, bench) arrive with issues 4, 5 and 7.
-Console.Error.WriteLine("c2fast: no subcommands yet (simulate, stream, demo and bench are coming).");
-return 2;
+using C2Fast.Cli;
+
+// The c2fast command: each subcommand lives in Commands/ and is registered in CliApp.
+return await CliApp.CreateRootCommand().Parse(args).InvokeAsync().ConfigureAwait(false);
