@@ -54,7 +54,9 @@ public sealed partial class C2SimulatorConnection
         Id = core.NextConnectionId();
         OpenedAt = core.Time.GetUtcNow();
         _openedTicks = Stopwatch.GetTimestamp();
-        _lastAckTicks = _openedTicks;
+        _lastAckTicks = core.Options.FirstAckWindowStartsAtOpen
+            ? _openedTicks
+            : _openedTicks + (long)(core.Options.HeartbeatInterval.TotalSeconds * Stopwatch.Frequency);
         RemoteEndPoint = $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}";
     }
 

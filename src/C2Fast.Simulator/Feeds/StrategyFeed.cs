@@ -26,6 +26,7 @@ internal sealed class StrategyFeed
     private readonly List<C2SimulatorConnection> _positionSubscribers = [];
     private long _lastSeqId;
     private long _published;
+    private long _positionsSeqId;
 
     public StrategyFeed(long id, C2SimulatorOptions options, EnvelopeWriter writer, SimulatorStats stats)
     {
@@ -79,7 +80,7 @@ internal sealed class StrategyFeed
     {
         lock (_gate)
         {
-            var frame = _writer.Positions(Id, _generator.Positions());
+            var frame = PositionsFrameLocked();
             foreach (var subscriber in _positionSubscribers)
             {
                 subscriber.EnqueueFrame(frame, OutboundKind.Message);
@@ -117,7 +118,7 @@ internal sealed class StrategyFeed
             connection.EnqueueFrame(ack, OutboundKind.Message);
             if (_options.PositionsSnapshotOnSubscribe)
             {
-                connection.EnqueueFrame(_writer.Positions(Id, _generator.Positions()), OutboundKind.Message);
+                connection.EnqueueFrame(PositionsFrameLocked(), OutboundKind.Message);
             }
         }
     }
@@ -170,6 +171,9 @@ internal sealed class StrategyFeed
             return ids;
         }
     }
+
+    private byte[] PositionsFrameLocked() =>
+        _writer.Positions(Id, _generator.Positions(), _options.PositionsCarrySeqId ? ++_positionsSeqId : null);
 
     private void ReplayLocked(C2SimulatorConnection connection, long resumeFrom)
     {

@@ -28,7 +28,7 @@ public class C2SimulatorHeartbeatTests
             await client.AckHeartbeatAsync();
         }
 
-        Assert.InRange((times[2] - times[0]).TotalSeconds, 0.3, 1.0); // two intervals of 0.2 s
+        Assert.InRange((times[2] - times[0]).TotalSeconds, 0.3, 2.0); // two intervals of 0.2 s (loose upper bound: shared CPU)
     }
 
     [Fact]
