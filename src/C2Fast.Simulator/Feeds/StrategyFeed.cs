@@ -141,8 +141,8 @@ internal sealed class StrategyFeed
         }
     }
 
-    /// <summary>Moves the counter past seq_ids a flood used, so later signals keep increasing.</summary>
-    public long ReserveFloodStart()
+    /// <summary>The seq_id a flood starts at: the next one after the last signal.</summary>
+    public long NextSeqId()
     {
         lock (_gate)
         {
@@ -150,6 +150,7 @@ internal sealed class StrategyFeed
         }
     }
 
+    /// <summary>Moves the counter past the seq_ids a flood used, so later signals keep increasing.</summary>
     public void AdvancePast(long seqId)
     {
         lock (_gate)

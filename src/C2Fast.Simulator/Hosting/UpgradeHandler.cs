@@ -89,7 +89,7 @@ internal sealed class UpgradeHandler(SimulatorCore core, CancellationToken shutd
                 core.Stats.Increment(ref core.Stats.RaceClosed);
             }
 
-            var connection = new C2SimulatorConnection(core, context, stream, apiKey);
+            var connection = new C2SimulatorConnection(core, context, stream);
             await connection.RunAsync(race, shutdown).ConfigureAwait(false);
         }
         finally
