@@ -301,7 +301,7 @@ public sealed partial class C2SimulatorConnection
                     EnqueueFrame(_core.Writer.Heartbeat(), OutboundKind.Heartbeat);
                 }
 
-                nextBeat = Math.Max(nextBeat + intervalTicks, now + 1);
+                nextBeat = now + intervalTicks; // from the actual send: a late heartbeat never causes a burst
                 continue;
             }
 
