@@ -61,7 +61,7 @@ public class C2SimulatorHeartbeatTests
     [Fact]
     public async Task Heartbeat_Acked_StaysOpenAndRoundTripMeasured()
     {
-        await using var sim = await SimOptions.StartAsync(Fast(0.1, 0.5));
+        await using var sim = await SimOptions.StartAsync(Fast(0.1, 2));
         await using var client = await SimTestClient.ConnectAsync(sim);
 
         for (var i = 0; i < 8; i++)
@@ -84,7 +84,7 @@ public class C2SimulatorHeartbeatTests
     [Fact]
     public async Task Heartbeat_AckWithoutTimestampOrWithPayload_StillCounts()
     {
-        await using var sim = await SimOptions.StartAsync(Fast(0.15, 0.5));
+        await using var sim = await SimOptions.StartAsync(Fast(0.15, 2));
         await using var client = await SimTestClient.ConnectAsync(sim);
 
         for (var i = 0; i < 4; i++)
