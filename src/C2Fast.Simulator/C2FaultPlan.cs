@@ -38,10 +38,6 @@ public sealed record C2FaultPlan
     /// <summary>The status of <see cref="RejectHandshakes"/>: 429 or 503. Default 429.</summary>
     public int RejectStatusCode { get; init; } = 429;
 
-    internal bool HasConnectionFaults =>
-        DropAfterMessages is not null || StallAfterMessages is not null || SplitFrameAfterMessages is not null ||
-        CloseAfterMessages is not null || !SendHeartbeats;
-
     /// <summary>Checks every value; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
     /// <exception cref="ArgumentException">A value is out of range.</exception>
     public void Validate()

@@ -196,7 +196,7 @@ public sealed partial class C2SimulatorConnection
                 return Fail(1003, "Binary messages are not supported");
             }
 
-            SendError(null, new ErrorItem(MessageTypes.Mandatory, null, "Binary messages are not supported"));
+            SendError(null, new ErrorItem(_core.Options.ErrorCodes.Mandatory, null, "Binary messages are not supported"));
             return null;
         }
 
@@ -215,6 +215,11 @@ public sealed partial class C2SimulatorConnection
     private void OnTextMessage(ReadOnlyMemory<byte> json)
     {
         var message = ClientMessageParser.Parse(json, _core.Options, _core.Time.GetUtcNow());
+        if (_core.Options.AnyMessageCountsAsAck && message.Kind != ClientMessageKind.HeartbeatAck)
+        {
+            Volatile.Write(ref _lastAckTicks, Stopwatch.GetTimestamp());
+        }
+
         switch (message.Kind)
         {
             case ClientMessageKind.HeartbeatAck:
@@ -242,7 +247,7 @@ public sealed partial class C2SimulatorConnection
         // [CHOICE] authorization comes after validation: a strategy outside the allowed set → FORBIDDEN / StrategyId.
         if (!_core.IsAllowed(request.StrategyId))
         {
-            SendError(request.RequestId, new ErrorItem(MessageTypes.Forbidden, "StrategyId", "Not authorized to subscribe to Strategy"));
+            SendError(request.RequestId, new ErrorItem(_core.Options.ErrorCodes.Forbidden, "StrategyId", "Not authorized to subscribe to Strategy"));
             return;
         }
 
@@ -263,7 +268,7 @@ public sealed partial class C2SimulatorConnection
         {
             if (!_subscriptions.Contains(key) && _subscriptions.Count >= _core.Options.MaxSubscriptionsPerConnection)
             {
-                SendError(request.RequestId, new ErrorItem(MessageTypes.InvalidParameter, "Channel",
+                SendError(request.RequestId, new ErrorItem(_core.Options.ErrorCodes.SubscriptionLimit, "Channel",
                     $"Subscription limit of {_core.Options.MaxSubscriptionsPerConnection} channels per connection reached"));
                 return;
             }

@@ -301,7 +301,7 @@ public sealed partial class C2SimulatorConnection
                     EnqueueFrame(_core.Writer.Heartbeat(), OutboundKind.Heartbeat);
                 }
 
-                nextBeat = Math.Max(nextBeat + intervalTicks, now + 1);
+                nextBeat = now + intervalTicks; // from the actual send: a late heartbeat never causes a burst
                 continue;
             }
 
@@ -318,7 +318,7 @@ public sealed partial class C2SimulatorConnection
         var feed = _core.Feed(strategyId);
         var encoder = new FloodEncoder(strategyId, options, _core.Writer.Ids.Prefix, _core.Options.RandomSeed);
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(options.BatchBytes, encoder.MaxFrameLength));
-        var firstSeq = feed.ReserveFloodStart();
+        var firstSeq = feed.NextSeqId();
         var nextSeq = firstSeq;
         FloodCounts total = default;
         long bytes = 0;

@@ -22,7 +22,6 @@ public sealed partial class C2SimulatorConnection
     private readonly SimulatorCore _core;
     private readonly HttpContext _context;
     private readonly Stream _transport;
-    private readonly string _apiKey;
     private readonly Channel<Outbound> _outbox = Channel.CreateUnbounded<Outbound>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = false });
     private readonly CancellationTokenSource _loops = new();
@@ -45,20 +44,19 @@ public sealed partial class C2SimulatorConnection
     private int _closeCode;
     private bool _floodStarted;
 
-    internal C2SimulatorConnection(SimulatorCore core, HttpContext context, Stream transport, string apiKey)
+    internal C2SimulatorConnection(SimulatorCore core, HttpContext context, Stream transport)
     {
         _core = core;
         _context = context;
         _transport = transport;
-        _apiKey = apiKey;
         Id = core.NextConnectionId();
         OpenedAt = core.Time.GetUtcNow();
         _openedTicks = Stopwatch.GetTimestamp();
-        _lastAckTicks = _openedTicks;
+        _lastAckTicks = core.Options.FirstAckWindowStartsAtOpen
+            ? _openedTicks
+            : _openedTicks + (long)(core.Options.HeartbeatInterval.TotalSeconds * Stopwatch.Frequency);
         RemoteEndPoint = $"{context.Connection.RemoteIpAddress}:{context.Connection.RemotePort}";
     }
-
-    internal string ApiKey => _apiKey;
 
     /// <summary>The simulator-wide connection number, from 1.</summary>
     public long Id { get; }

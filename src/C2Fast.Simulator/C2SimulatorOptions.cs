@@ -36,6 +36,15 @@ public sealed record C2SimulatorOptions
     /// <summary>The close code sent when a heartbeat ack is missed. Default 1008 (policy violation) [CHOICE].</summary>
     public int HeartbeatMissCloseCode { get; init; } = 1008;
 
+    /// <summary>
+    /// The first ack window starts when the connection opens (so the first deadline is open + interval + grace).
+    /// When off, it starts at the first heartbeat (open + 2 × interval + grace). Default on [CHOICE].
+    /// </summary>
+    public bool FirstAckWindowStartsAtOpen { get; init; } = true;
+
+    /// <summary>Any client message resets the ack window, not only <c>heartbeat.ack</c>. Default off [CHOICE: only acks count].</summary>
+    public bool AnyMessageCountsAsAck { get; init; }
+
     /// <summary>Open connections allowed per API key. Default 10 [DOC].</summary>
     public int MaxConnectionsPerKey { get; init; } = 10;
 
@@ -92,6 +101,24 @@ public sealed record C2SimulatorOptions
 
     /// <summary>Heartbeats, acks, errors and gaps carry <c>"seq_id":null</c> instead of omitting it (the spec allows both). Default off [CHOICE].</summary>
     public bool WriteNullSeqId { get; init; }
+
+    /// <summary>The <c>subscription.ack</c> payload echoes <c>action</c>, <c>channel</c> and <c>strategy_id</c>; when off the ack has no payload. Default on [CHOICE].</summary>
+    public bool AckEchoesRequest { get; init; } = true;
+
+    /// <summary>An <c>error</c> echoes the <c>request_id</c> of the request it answers. Default on [CHOICE].</summary>
+    public bool ErrorEchoesRequestId { get; init; } = true;
+
+    /// <summary>The error codes used in <c>error</c> payloads and rejection bodies. Default: spec §8.</summary>
+    public C2ErrorCodes ErrorCodes { get; init; } = new();
+
+    /// <summary>Which JSON forms of <c>resume_from</c> are accepted. Default <see cref="C2ResumeFromForms.StringOrNumber"/> [CHOICE].</summary>
+    public C2ResumeFromForms ResumeFromForms { get; init; } = C2ResumeFromForms.StringOrNumber;
+
+    /// <summary>
+    /// <c>strategy.positions</c> messages carry a <c>seq_id</c> (a per-strategy counter of snapshots, separate from signals).
+    /// Default off [CHOICE: snapshots without seq_id]. Flood positions never carry one.
+    /// </summary>
+    public bool PositionsCarrySeqId { get; init; }
 
     /// <summary>The longest <c>request_id</c> accepted; longer → INVALID_PARAMETER. Default 50 [DOC].</summary>
     public int MaxRequestIdLength { get; init; } = 50;
@@ -170,6 +197,7 @@ public sealed record C2SimulatorOptions
         Check(CloseHandshakeTimeout > TimeSpan.Zero, nameof(CloseHandshakeTimeout), "must be positive");
         Check(ShutdownTimeout >= TimeSpan.Zero, nameof(ShutdownTimeout), "must not be negative");
         Check(SplitWritePause >= TimeSpan.Zero, nameof(SplitWritePause), "must not be negative");
+        ArgumentNullException.ThrowIfNull(ErrorCodes);
         Faults.Validate();
         Flood?.Validate();
     }

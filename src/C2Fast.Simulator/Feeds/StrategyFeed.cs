@@ -26,6 +26,7 @@ internal sealed class StrategyFeed
     private readonly List<C2SimulatorConnection> _positionSubscribers = [];
     private long _lastSeqId;
     private long _published;
+    private long _positionsSeqId;
 
     public StrategyFeed(long id, C2SimulatorOptions options, EnvelopeWriter writer, SimulatorStats stats)
     {
@@ -79,7 +80,7 @@ internal sealed class StrategyFeed
     {
         lock (_gate)
         {
-            var frame = _writer.Positions(Id, _generator.Positions());
+            var frame = PositionsFrameLocked();
             foreach (var subscriber in _positionSubscribers)
             {
                 subscriber.EnqueueFrame(frame, OutboundKind.Message);
@@ -117,7 +118,7 @@ internal sealed class StrategyFeed
             connection.EnqueueFrame(ack, OutboundKind.Message);
             if (_options.PositionsSnapshotOnSubscribe)
             {
-                connection.EnqueueFrame(_writer.Positions(Id, _generator.Positions()), OutboundKind.Message);
+                connection.EnqueueFrame(PositionsFrameLocked(), OutboundKind.Message);
             }
         }
     }
@@ -140,8 +141,8 @@ internal sealed class StrategyFeed
         }
     }
 
-    /// <summary>Moves the counter past seq_ids a flood used, so later signals keep increasing.</summary>
-    public long ReserveFloodStart()
+    /// <summary>The seq_id a flood starts at: the next one after the last signal.</summary>
+    public long NextSeqId()
     {
         lock (_gate)
         {
@@ -149,6 +150,7 @@ internal sealed class StrategyFeed
         }
     }
 
+    /// <summary>Moves the counter past the seq_ids a flood used, so later signals keep increasing.</summary>
     public void AdvancePast(long seqId)
     {
         lock (_gate)
@@ -170,6 +172,9 @@ internal sealed class StrategyFeed
             return ids;
         }
     }
+
+    private byte[] PositionsFrameLocked() =>
+        _writer.Positions(Id, _generator.Positions(), _options.PositionsCarrySeqId ? ++_positionsSeqId : null);
 
     private void ReplayLocked(C2SimulatorConnection connection, long resumeFrom)
     {

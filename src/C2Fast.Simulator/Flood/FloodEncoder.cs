@@ -16,14 +16,14 @@ internal enum FloodKind : byte
 }
 
 /// <summary>
-/// Pre-encoded flood frames. Each template is a complete text frame built once; its id, seq_id and timestamp
-/// have a fixed width so a message is a copy plus a few stamped digits. seq_id is right-aligned in a 19-character
-/// field padded with spaces (JSON allows whitespace before a value), so the frame length never changes.
+/// Pre-encoded flood messages. Each template is the JSON of one message, built once; per message the frame header
+/// is written, the JSON copied around the seq_id digits, and the id counter and timestamp stamped in place (both
+/// fixed width). The frames are byte-for-byte what the live path sends.
 /// </summary>
 internal sealed class FloodEncoder
 {
-    private const int SeqWidth = 19;
     private const long SeqMarker = 1_111_111_111_111_111_111;
+    private const int SeqMarkerLength = 19;
     private const string TimeMarker = "2000-01-01T00:00:00Z";
     private const int ScheduleLength = 10_000;
 
@@ -54,8 +54,10 @@ internal sealed class FloodEncoder
 
         _heartbeat = Build(MessageTypes.Heartbeat, idPrefix, withSeq: false, payload: null);
         _schedule = BuildSchedule(options.HeartbeatShare, options.PositionsShare);
-        MaxFrameLength = _signals.Concat(_positions).Append(_heartbeat).Max(t => t.Frame.Length);
-        MinFrameLength = _signals.Concat(_positions).Append(_heartbeat).Min(t => t.Frame.Length);
+        // Upper bound: the marker is as wide as the widest seq_id; lower bound: a 1-digit seq_id.
+        MaxFrameLength = _signals.Concat(_positions).Append(_heartbeat).Max(t => ServerFrame.HeaderLength(t.Json.Length) + t.Json.Length);
+        MinFrameLength = _signals.Concat(_positions).Append(_heartbeat)
+            .Min(t => t.Json.Length - (t.SeqOffset >= 0 ? SeqMarkerLength - 1 : 0) + 2);
     }
 
     public int MaxFrameLength { get; }
@@ -70,6 +72,7 @@ internal sealed class FloodEncoder
     {
         StampTime(now);
         counts = default;
+        Span<byte> digits = stackalloc byte[20];
         var written = 0;
         var messages = 0;
         while (messages < maxMessages)
@@ -82,36 +85,72 @@ internal sealed class FloodEncoder
                 _ => _heartbeat,
             };
 
-            if (buffer.Length - written < template.Frame.Length)
+            var json = template.Json;
+            var digitCount = 0;
+            var payloadLength = json.Length;
+            if (kind == FloodKind.Signal)
+            {
+                digitCount = FormatDigits(nextSeqId, digits);
+                payloadLength += digitCount - SeqMarkerLength;
+            }
+
+            var frameLength = ServerFrame.HeaderLength(payloadLength) + payloadLength;
+            if (buffer.Length - written < frameLength)
             {
                 break;
             }
 
-            var frame = buffer.Slice(written, template.Frame.Length);
-            template.Frame.CopyTo(frame);
-            WriteHex(frame.Slice(template.IdOffset, MessageIds.CounterDigits), (ulong)(firstId + messages));
-            _timestamp.CopyTo(frame[template.TimeOffset..]);
-            switch (kind)
+            var frame = buffer.Slice(written, frameLength);
+            var body = frame[ServerFrame.WriteHeader(frame, ServerFrame.OpText, payloadLength)..];
+            if (kind == FloodKind.Signal)
             {
-                case FloodKind.Signal:
-                    WriteSeq(frame.Slice(template.SeqOffset, SeqWidth), nextSeqId++);
-                    counts.Signals++;
-                    break;
-                case FloodKind.Positions:
+                // Copy around the marker, with the real digits in between: the frame shrinks to the real seq_id width.
+                json.AsSpan(0, template.SeqOffset).CopyTo(body);
+                digits[..digitCount].CopyTo(body[template.SeqOffset..]);
+                json.AsSpan(template.SeqOffset + SeqMarkerLength).CopyTo(body[(template.SeqOffset + digitCount)..]);
+                nextSeqId++;
+                counts.Signals++;
+            }
+            else
+            {
+                json.CopyTo(body);
+                if (kind == FloodKind.Positions)
+                {
                     counts.Positions++;
-                    break;
-                default:
+                }
+                else
+                {
                     counts.Heartbeats++;
-                    break;
+                }
             }
 
-            written += template.Frame.Length;
+            var shift = digitCount - (kind == FloodKind.Signal ? SeqMarkerLength : 0);
+            WriteHex(body.Slice(Shifted(template.IdOffset, template.SeqOffset, shift), MessageIds.CounterDigits), (ulong)(firstId + messages));
+            _timestamp.CopyTo(body[Shifted(template.TimeOffset, template.SeqOffset, shift)..]);
+            written += frameLength;
             messages++;
         }
 
         counts.Messages = messages;
         counts.Bytes = written;
         return written;
+    }
+
+    // A field after the seq_id moves by the difference between the real digits and the marker.
+    private static int Shifted(int offset, int seqOffset, int shift) => seqOffset >= 0 && offset > seqOffset ? offset + shift : offset;
+
+    private static int FormatDigits(long value, Span<byte> destination)
+    {
+        var count = 0;
+        do
+        {
+            destination[count++] = (byte)('0' + (value % 10));
+            value /= 10;
+        }
+        while (value > 0);
+
+        destination[..count].Reverse();
+        return count;
     }
 
     private void StampTime(DateTimeOffset now)
@@ -131,19 +170,6 @@ internal sealed class FloodEncoder
             destination[i] = (byte)"0123456789abcdef"[(int)(value & 0xF)];
             value >>= 4;
         }
-    }
-
-    private static void WriteSeq(Span<byte> destination, long value)
-    {
-        var i = destination.Length - 1;
-        do
-        {
-            destination[i--] = (byte)('0' + (value % 10));
-            value /= 10;
-        }
-        while (value > 0 && i >= 0);
-
-        destination[..(i + 1)].Fill((byte)' ');
     }
 
     // Spreads each kind evenly over the schedule with integer arithmetic (exact counts per schedule): heartbeats
@@ -195,15 +221,14 @@ internal sealed class FloodEncoder
             w.WriteEndObject();
         }
 
-        var frame = ServerFrame.Encode(ServerFrame.OpText, json.WrittenSpan);
-        var span = frame.AsSpan();
-        var idOffset = span.IndexOf(Encoding.ASCII.GetBytes(idPrefix)) + idPrefix.Length;
-        var timeOffset = span.IndexOf(Encoding.ASCII.GetBytes(TimeMarker));
-        var seqOffset = withSeq ? span.IndexOf(Encoding.ASCII.GetBytes(SeqMarker.ToString(System.Globalization.CultureInfo.InvariantCulture))) : -1;
-        return new Template(frame, idOffset, timeOffset, seqOffset);
+        var bytes = json.WrittenSpan.ToArray();
+        var idOffset = bytes.AsSpan().IndexOf(Encoding.ASCII.GetBytes(idPrefix)) + idPrefix.Length;
+        var timeOffset = bytes.AsSpan().IndexOf(Encoding.ASCII.GetBytes(TimeMarker));
+        var seqOffset = withSeq ? bytes.AsSpan().IndexOf(Encoding.ASCII.GetBytes(SeqMarker.ToString(System.Globalization.CultureInfo.InvariantCulture))) : -1;
+        return new Template(bytes, idOffset, timeOffset, seqOffset);
     }
 
-    private sealed record Template(byte[] Frame, int IdOffset, int TimeOffset, int SeqOffset);
+    private sealed record Template(byte[] Json, int IdOffset, int TimeOffset, int SeqOffset);
 }
 
 /// <summary>What one <see cref="FloodEncoder.Fill"/> wrote.</summary>

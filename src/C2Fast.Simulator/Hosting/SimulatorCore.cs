@@ -29,7 +29,10 @@ internal sealed class SimulatorCore
         _allowed = (options.AllowedStrategies ?? options.Strategies).ToFrozenSet();
         _apiKeys = options.ApiKeys.ToFrozenSet(StringComparer.Ordinal);
         _faultPlan = options.Faults;
-        SetFaultPlan(options.Faults);
+        if (options.Faults.RejectHandshakes > 0)
+        {
+            RejectNextHandshakes(options.Faults.RejectHandshakes, options.Faults.RejectStatusCode);
+        }
     }
 
     public C2SimulatorOptions Options { get; }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using C2Fast.Simulator.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -64,7 +63,7 @@ internal sealed class UpgradeHandler(SimulatorCore core, CancellationToken shutd
         if (!TryGetApiKey(request, out var apiKey) || !core.IsValidKey(apiKey))
         {
             core.Stats.Increment(ref core.Stats.Rejected401);
-            await RejectAsync(context, StatusCodes.Status401Unauthorized, MessageTypes.Unauthorized, "Invalid API key", "Invalid API key").ConfigureAwait(false);
+            await RejectAsync(context, StatusCodes.Status401Unauthorized, core.Options.ErrorCodes.Unauthorized, "Invalid API key", "Invalid API key").ConfigureAwait(false);
             return;
         }
 
@@ -90,7 +89,7 @@ internal sealed class UpgradeHandler(SimulatorCore core, CancellationToken shutd
                 core.Stats.Increment(ref core.Stats.RaceClosed);
             }
 
-            var connection = new C2SimulatorConnection(core, context, stream, apiKey);
+            var connection = new C2SimulatorConnection(core, context, stream);
             await connection.RunAsync(race, shutdown).ConfigureAwait(false);
         }
         finally
@@ -126,12 +125,12 @@ internal sealed class UpgradeHandler(SimulatorCore core, CancellationToken shutd
         if (status == 503)
         {
             core.Stats.Increment(ref core.Stats.Rejected503);
-            return RejectAsync(context, 503, MessageTypes.ServiceUnavailable,
+            return RejectAsync(context, 503, core.Options.ErrorCodes.ServiceUnavailable,
                 forcedByFault ? "Service unavailable" : "Connection limit reached", "Connection limit reached");
         }
 
         core.Stats.Increment(ref core.Stats.Rejected429);
-        return RejectAsync(context, 429, MessageTypes.RateLimited,
+        return RejectAsync(context, 429, core.Options.ErrorCodes.RateLimited,
             forcedByFault ? "Rate limit exceeded" : $"Connection limit of {core.Options.MaxConnectionsPerKey} per API key reached",
             "Too many connections");
     }

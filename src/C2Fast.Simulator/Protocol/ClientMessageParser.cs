@@ -37,6 +37,7 @@ internal static class ClientMessageParser
 
     public static ClientMessage Parse(ReadOnlyMemory<byte> utf8Json, C2SimulatorOptions options, DateTimeOffset now)
     {
+        var codes = options.ErrorCodes;
         JsonDocument document;
         try
         {
@@ -44,7 +45,7 @@ internal static class ClientMessageParser
         }
         catch (JsonException)
         {
-            return Reject(null, new ErrorItem(MessageTypes.Mandatory, null, "Message is not valid JSON"));
+            return Reject(null, new ErrorItem(codes.Mandatory, null, "Message is not valid JSON"));
         }
 
         using (document)
@@ -52,14 +53,14 @@ internal static class ClientMessageParser
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
-                return Reject(null, new ErrorItem(MessageTypes.Mandatory, null, "Message must be a JSON object"));
+                return Reject(null, new ErrorItem(codes.Mandatory, null, "Message must be a JSON object"));
             }
 
             var errors = new List<ErrorItem>();
             var requestId = ReadRequestId(root, options, errors);
             if (!root.TryGetProperty("msg_type"u8, out var msgType) || msgType.ValueKind != JsonValueKind.String || msgType.GetString() is not { Length: > 0 } type)
             {
-                errors.Insert(0, new ErrorItem(MessageTypes.Mandatory, "MsgType", "msg_type is required"));
+                errors.Insert(0, new ErrorItem(codes.Mandatory, "MsgType", "msg_type is required"));
                 return Reject(requestId, errors);
             }
 
@@ -70,24 +71,24 @@ internal static class ClientMessageParser
 
             if (type != MessageTypes.SubscriptionRequest)
             {
-                errors.Insert(0, new ErrorItem(MessageTypes.InvalidParameter, "MsgType", $"Unknown msg_type '{Truncate(type)}'"));
+                errors.Insert(0, new ErrorItem(codes.InvalidParameter, "MsgType", $"Unknown msg_type '{Truncate(type)}'"));
                 return Reject(requestId, errors);
             }
 
             ReadTimestamp(root, options, now, errors);
             if (!root.TryGetProperty("payload"u8, out var payload) || payload.ValueKind != JsonValueKind.Object)
             {
-                errors.Add(new ErrorItem(MessageTypes.Mandatory, "Payload", "payload is required"));
+                errors.Add(new ErrorItem(codes.Mandatory, "Payload", "payload is required"));
                 return Reject(requestId, errors);
             }
 
-            var action = ReadChoice(payload, "action"u8, "Action", [MessageTypes.Subscribe, MessageTypes.Unsubscribe], errors);
-            var channel = ReadChoice(payload, "channel"u8, "Channel", [MessageTypes.Signal, MessageTypes.Positions], errors);
-            var strategyId = ReadStrategyId(payload, errors);
-            var resumeFrom = ReadResumeFrom(payload, errors);
+            var action = ReadChoice(payload, "action"u8, "Action", [MessageTypes.Subscribe, MessageTypes.Unsubscribe], codes, errors);
+            var channel = ReadChoice(payload, "channel"u8, "Channel", [MessageTypes.Signal, MessageTypes.Positions], codes, errors);
+            var strategyId = ReadStrategyId(payload, codes, errors);
+            var resumeFrom = ReadResumeFrom(payload, options, errors);
             if (resumeFrom > 0 && channel == MessageTypes.Positions && action == MessageTypes.Subscribe)
             {
-                errors.Add(new ErrorItem(MessageTypes.InvalidParameter, "ResumeFrom", "resume_from applies to strategy.signal only"));
+                errors.Add(new ErrorItem(codes.InvalidParameter, "ResumeFrom", "resume_from applies to strategy.signal only"));
             }
 
             if (errors.Count > 0)
@@ -102,6 +103,7 @@ internal static class ClientMessageParser
 
     private static string? ReadRequestId(JsonElement root, C2SimulatorOptions options, List<ErrorItem> errors)
     {
+        var codes = options.ErrorCodes;
         if (!root.TryGetProperty("request_id"u8, out var element) || element.ValueKind == JsonValueKind.Null)
         {
             return null;
@@ -109,14 +111,14 @@ internal static class ClientMessageParser
 
         if (element.ValueKind != JsonValueKind.String)
         {
-            errors.Add(new ErrorItem(MessageTypes.Mandatory, "RequestId", "request_id must be a string"));
+            errors.Add(new ErrorItem(codes.Mandatory, "RequestId", "request_id must be a string"));
             return null;
         }
 
         var requestId = element.GetString()!;
         if (requestId.Length > options.MaxRequestIdLength)
         {
-            errors.Add(new ErrorItem(MessageTypes.InvalidParameter, "RequestId", $"request_id must be at most {options.MaxRequestIdLength} characters"));
+            errors.Add(new ErrorItem(codes.InvalidParameter, "RequestId", $"request_id must be at most {options.MaxRequestIdLength} characters"));
         }
 
         return requestId;
@@ -124,11 +126,12 @@ internal static class ClientMessageParser
 
     private static void ReadTimestamp(JsonElement root, C2SimulatorOptions options, DateTimeOffset now, List<ErrorItem> errors)
     {
+        var codes = options.ErrorCodes;
         if (!root.TryGetProperty("timestamp"u8, out var element) || element.ValueKind == JsonValueKind.Null)
         {
             if (options.RequireRequestTimestamp)
             {
-                errors.Add(new ErrorItem(MessageTypes.Mandatory, "Timestamp", "timestamp is required"));
+                errors.Add(new ErrorItem(codes.Mandatory, "Timestamp", "timestamp is required"));
             }
 
             return;
@@ -136,75 +139,79 @@ internal static class ClientMessageParser
 
         if (element.ValueKind != JsonValueKind.String || !Timestamps.TryParse(element.GetString()!, out var time))
         {
-            errors.Add(new ErrorItem(MessageTypes.Mandatory, "Timestamp", "timestamp must be an ISO-8601 UTC date-time"));
+            errors.Add(new ErrorItem(codes.Mandatory, "Timestamp", "timestamp must be an ISO-8601 UTC date-time"));
             return;
         }
 
         if ((time - now).Duration() > options.TimestampTolerance)
         {
-            errors.Add(new ErrorItem(MessageTypes.InvalidParameter, "Timestamp",
+            errors.Add(new ErrorItem(codes.InvalidParameter, "Timestamp",
                 $"timestamp must be within {options.TimestampTolerance.TotalSeconds:0.###} seconds of server time"));
         }
     }
 
-    private static string? ReadChoice(JsonElement payload, ReadOnlySpan<byte> name, string field, string[] allowed, List<ErrorItem> errors)
+    private static string? ReadChoice(JsonElement payload, ReadOnlySpan<byte> name, string field, string[] allowed, C2ErrorCodes codes, List<ErrorItem> errors)
     {
         if (!payload.TryGetProperty(name, out var element) || element.ValueKind != JsonValueKind.String || element.GetString() is not { Length: > 0 } value)
         {
-            errors.Add(new ErrorItem(MessageTypes.Mandatory, field, $"{ToSnake(field)} is required"));
+            errors.Add(new ErrorItem(codes.Mandatory, field, $"{ToSnake(field)} is required"));
             return null;
         }
 
         if (Array.IndexOf(allowed, value) < 0)
         {
-            errors.Add(new ErrorItem(MessageTypes.InvalidParameter, field, $"{ToSnake(field)} must be one of: {string.Join(", ", allowed)}"));
+            errors.Add(new ErrorItem(codes.InvalidParameter, field, $"{ToSnake(field)} must be one of: {string.Join(", ", allowed)}"));
             return null;
         }
 
         return value;
     }
 
-    private static long ReadStrategyId(JsonElement payload, List<ErrorItem> errors)
+    private static long ReadStrategyId(JsonElement payload, C2ErrorCodes codes, List<ErrorItem> errors)
     {
         if (!payload.TryGetProperty("strategy_id"u8, out var element) || element.ValueKind != JsonValueKind.Number || !element.TryGetInt64(out var id))
         {
-            errors.Add(new ErrorItem(MessageTypes.Mandatory, "StrategyId", "strategy_id is required and must be an integer"));
+            errors.Add(new ErrorItem(codes.Mandatory, "StrategyId", "strategy_id is required and must be an integer"));
             return 0;
         }
 
         if (id <= 0)
         {
-            errors.Add(new ErrorItem(MessageTypes.InvalidParameter, "StrategyId", "strategy_id must be positive"));
+            errors.Add(new ErrorItem(codes.InvalidParameter, "StrategyId", "strategy_id must be positive"));
         }
 
         return id;
     }
 
-    // [CHOICE] resume_from is accepted as a decimal string (the documented type) or a number (the documented example).
-    private static long ReadResumeFrom(JsonElement payload, List<ErrorItem> errors)
+    // [CHOICE] resume_from is accepted as a decimal string (the documented type) or a number (the documented example);
+    // C2SimulatorOptions.ResumeFromForms can narrow that.
+    private static long ReadResumeFrom(JsonElement payload, C2SimulatorOptions options, List<ErrorItem> errors)
     {
+        var codes = options.ErrorCodes;
         if (!payload.TryGetProperty("resume_from"u8, out var element) || element.ValueKind == JsonValueKind.Null)
         {
             return 0;
         }
 
-        long value;
+        var forms = options.ResumeFromForms;
+        long value = 0;
         var ok = element.ValueKind switch
         {
-            JsonValueKind.Number => element.TryGetInt64(out value),
-            JsonValueKind.String => long.TryParse(element.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value),
-            _ => (value = 0) != 0,
+            JsonValueKind.Number when forms != C2ResumeFromForms.StringOnly => element.TryGetInt64(out value),
+            JsonValueKind.String when forms != C2ResumeFromForms.NumberOnly =>
+                long.TryParse(element.GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value),
+            _ => false,
         };
 
         if (!ok)
         {
-            errors.Add(new ErrorItem(MessageTypes.Mandatory, "ResumeFrom", "resume_from must be an integer seq_id (string or number)"));
+            errors.Add(new ErrorItem(codes.Mandatory, "ResumeFrom", $"resume_from must be an integer seq_id ({forms})"));
             return 0;
         }
 
         if (value < 0)
         {
-            errors.Add(new ErrorItem(MessageTypes.InvalidParameter, "ResumeFrom", "resume_from must not be negative"));
+            errors.Add(new ErrorItem(codes.InvalidParameter, "ResumeFrom", "resume_from must not be negative"));
             return 0;
         }
 

@@ -18,7 +18,7 @@ internal sealed class EnvelopeWriter(MessageIds ids, C2SimulatorOptions options,
     public byte[] Heartbeat() => Build(MessageTypes.Heartbeat, seqId: null, requestId: null, options.WriteNullSeqId, payload: null);
 
     public byte[] SubscriptionAck(string? requestId, string action, string channel, long strategyId) =>
-        Build(MessageTypes.SubscriptionAck, seqId: null, requestId, options.WriteNullSeqId, w =>
+        Build(MessageTypes.SubscriptionAck, seqId: null, requestId, options.WriteNullSeqId, !options.AckEchoesRequest ? null : w =>
         {
             w.WriteString("action"u8, action);
             w.WriteString("channel"u8, channel);
@@ -26,7 +26,7 @@ internal sealed class EnvelopeWriter(MessageIds ids, C2SimulatorOptions options,
         });
 
     public byte[] Error(string? requestId, IReadOnlyList<ErrorItem> errors) =>
-        Build(MessageTypes.Error, seqId: null, requestId, options.WriteNullSeqId, w =>
+        Build(MessageTypes.Error, seqId: null, options.ErrorEchoesRequestId ? requestId : null, options.WriteNullSeqId, w =>
         {
             if (errors.Count == 1)
             {
@@ -68,8 +68,8 @@ internal sealed class EnvelopeWriter(MessageIds ids, C2SimulatorOptions options,
         return Build(MessageTypes.Signal, seqId, requestId: null, nullSeqId: false, w => WriteSignal(w, copy));
     }
 
-    public byte[] Positions(long strategyId, IReadOnlyList<PositionData> positions) =>
-        Build(MessageTypes.Positions, seqId: null, requestId: null, nullSeqId: false, w => WritePositions(w, strategyId, positions));
+    public byte[] Positions(long strategyId, IReadOnlyList<PositionData> positions, long? seqId) =>
+        Build(MessageTypes.Positions, seqId, requestId: null, nullSeqId: false, w => WritePositions(w, strategyId, positions));
 
     public static void WriteSignal(Utf8JsonWriter w, in SignalData s)
     {

@@ -1,6 +1,6 @@
 namespace C2Fast.Simulator.Protocol;
 
-/// <summary>The <c>msg_type</c>, channel and error-code strings of the protocol.</summary>
+/// <summary>The <c>msg_type</c>, channel and action strings of the protocol (error codes: <see cref="C2ErrorCodes"/>).</summary>
 internal static class MessageTypes
 {
     public const string Connected = "connection.connected";
@@ -15,13 +15,6 @@ internal static class MessageTypes
 
     public const string Subscribe = "subscribe";
     public const string Unsubscribe = "unsubscribe";
-
-    public const string Forbidden = "FORBIDDEN";
-    public const string InvalidParameter = "INVALID_PARAMETER";
-    public const string Mandatory = "MANDATORY_PARAM_EMPTY_OR_MALFORMED";
-    public const string Unauthorized = "UNAUTHORIZED";
-    public const string RateLimited = "RATE_LIMITED";
-    public const string ServiceUnavailable = "SERVICE_UNAVAILABLE";
 }
 
 /// <summary>One validation failure: the element of an <c>error</c> payload or of its <c>errors</c> array.</summary>

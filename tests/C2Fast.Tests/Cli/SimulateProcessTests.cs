@@ -119,6 +119,48 @@ public class SimulateProcessTests
     }
 
     [Fact]
+    public async Task Simulate_Sigterm_StopsCleanlyWithExitCodeZero()
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { CliDll(), "simulate", "--port", "0", "--status-interval", "0" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        try
+        {
+            string? line;
+            do
+            {
+                line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20));
+                Assert.NotNull(line);
+            }
+            while (!line.Contains("listening on", StringComparison.Ordinal));
+
+            using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            var rest = await process.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+            Assert.Equal(0, process.ExitCode);
+            Assert.Contains("stopping", rest, StringComparison.Ordinal);
+            Assert.Contains("conns=0", rest, StringComparison.Ordinal); // the final status line
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Simulate_UntrustedCa_TlsHandshakeFails()
     {
         await using var sim = await SimOptions.StartAsync(new C2SimulatorOptions { UseTls = true });

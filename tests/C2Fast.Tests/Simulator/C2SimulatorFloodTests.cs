@@ -101,6 +101,31 @@ public class C2SimulatorFloodTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task FloodAsync_SeqIdCrossingDigitWidths_FramesShapedExactlyLikeLiveOnes()
+    {
+        await using var sim = await SimOptions.StartAsync(new C2SimulatorOptions { Strategies = [101], History = 94 });
+        await using var client = await SimTestClient.ConnectAsync(sim);
+        await client.SubscribeAsync(101, "s");
+        await client.ReceiveAsync();
+        var shape = new System.Text.RegularExpressions.Regex(
+            """^\{"msg_type":"strategy\.signal","id":"msg_[0-9a-f]{28}","seq_id":(\d+),"timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ","v":4,"payload":\{"strategy_id":101,"signal_id":\d+,.*\}\}$""");
+
+        var flood = sim.Connections.Single().FloodAsync(new C2FloodOptions { MessageCount = 1_000, HeartbeatShare = 0, PositionsShare = 0 });
+        for (var expected = 95L; expected < 1_095; expected++)
+        {
+            var text = await client.ReceiveTextAsync();
+            var match = shape.Match(text!);
+            Assert.True(match.Success, text);
+            Assert.Equal(expected, long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)); // 95 … 1094
+        }
+
+        await flood;
+        sim.PublishSignal(101);
+        var live = await client.ReceiveTextAsync();
+        Assert.Matches(shape, live);
+    }
+
+    [Fact]
     public async Task FloodAsync_FixedRate_TakesAboutCountOverRate()
     {
         await using var sim = await SimOptions.StartAsync();

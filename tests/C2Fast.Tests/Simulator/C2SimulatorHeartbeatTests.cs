@@ -28,7 +28,7 @@ public class C2SimulatorHeartbeatTests
             await client.AckHeartbeatAsync();
         }
 
-        Assert.InRange((times[2] - times[0]).TotalSeconds, 0.3, 1.0); // two intervals of 0.2 s
+        Assert.InRange((times[2] - times[0]).TotalSeconds, 0.3, 2.0); // two intervals of 0.2 s (loose upper bound: shared CPU)
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public class C2SimulatorHeartbeatTests
     [Fact]
     public async Task Heartbeat_Acked_StaysOpenAndRoundTripMeasured()
     {
-        await using var sim = await SimOptions.StartAsync(Fast(0.1, 0.5));
+        await using var sim = await SimOptions.StartAsync(Fast(0.1, 2));
         await using var client = await SimTestClient.ConnectAsync(sim);
 
         for (var i = 0; i < 8; i++)
@@ -84,7 +84,7 @@ public class C2SimulatorHeartbeatTests
     [Fact]
     public async Task Heartbeat_AckWithoutTimestampOrWithPayload_StillCounts()
     {
-        await using var sim = await SimOptions.StartAsync(Fast(0.15, 0.5));
+        await using var sim = await SimOptions.StartAsync(Fast(0.15, 2));
         await using var client = await SimTestClient.ConnectAsync(sim);
 
         for (var i = 0; i < 4; i++)
