@@ -46,6 +46,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
     private bool _closeSent;
     private bool _sendingFragments;
     private volatile bool _closeRequested;
+    private readonly CancellationTokenSource _closing = new(); // ends a backpressure pause once we close
 
     // Replies queued by the handler on the loop thread (heartbeat acks); flushed right after the frame.
     private byte[] _replies = new byte[256];
@@ -192,6 +193,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         }
 
         _closeRequested = true;
+        await _closing.CancelAsync().ConfigureAwait(false);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -234,6 +236,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         }
 
         _closeRequested = true;
+        await _closing.CancelAsync().ConfigureAwait(false);
         if (_watchdog is not null)
         {
             await _watchdog.DisposeAsync().ConfigureAwait(false);
@@ -259,6 +262,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         }
 
         _writeLock.Dispose();
+        _closing.Dispose();
     }
 
     private async Task<CloseResult> ReadLoopAsync(IMessageHandler handler, CancellationToken cancellationToken)
@@ -325,7 +329,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
                 {
                     // Backpressure: keep what is buffered, read nothing more until the handler has room.
                     input.AdvanceTo(buffer.Start);
-                    await handler.WaitForCapacityAsync(cancellationToken).ConfigureAwait(false);
+                    await WaitForCapacityAsync(handler, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
@@ -375,6 +379,19 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         }
     }
 
+    private async ValueTask WaitForCapacityAsync(IMessageHandler handler, CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
+        try
+        {
+            await handler.WaitForCapacityAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_closing.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // We are closing: stop waiting for consumers and read on to the server's close frame.
+        }
+    }
+
     private FrameAction HandleFrame(in FrameHeader header, in ReadOnlySequence<byte> payload, IMessageHandler handler, out FrameError error)
     {
         error = FrameError.None;
@@ -397,7 +414,8 @@ internal sealed class WebSocketConnection : IAsyncDisposable
                         return FrameAction.Fail;
                     }
 
-                    return handler.OnMessage(this, header.Opcode == Opcode.Text, payload) ? FrameAction.None : FrameAction.Pause;
+                    // Once the application asked to close, further data is discarded, never queued.
+                    return _closeRequested || handler.OnMessage(this, header.Opcode == Opcode.Text, payload) ? FrameAction.None : FrameAction.Pause;
                 }
 
                 _openMessage = header.Opcode;
@@ -473,7 +491,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         {
             bool isText = _openMessage == Opcode.Text;
             _openMessage = Opcode.Continuation;
-            bool more = handler.OnMessage(this, isText, new ReadOnlySequence<byte>(_assembly, 0, _assemblyLength));
+            bool more = _closeRequested || handler.OnMessage(this, isText, new ReadOnlySequence<byte>(_assembly, 0, _assemblyLength));
             _assemblyLength = 0;
             return more ? FrameAction.None : FrameAction.Pause;
         }
