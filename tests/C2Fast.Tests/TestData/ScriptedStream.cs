@@ -20,6 +20,9 @@ internal sealed class ScriptedStream : Stream
 
     public MemoryStream Written { get; } = new();
 
+    /// <summary>Drop what the client writes (allocation tests: a growing MemoryStream would allocate).</summary>
+    public bool DiscardWrites { get; init; }
+
     public override bool CanRead => true;
 
     public override bool CanSeek => false;
@@ -54,6 +57,11 @@ internal sealed class ScriptedStream : Stream
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (DiscardWrites)
+        {
+            return ValueTask.CompletedTask;
+        }
+
         lock (Written)
         {
             Written.Write(buffer.Span);
