@@ -1,0 +1,194 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+
+namespace C2Fast.Cli.Commands;
+
+/// <summary>
+/// <c>c2fast stream</c>: connects to a C2 feed, subscribes, and prints every delivered
+/// <c>strategy.signal</c> / <c>strategy.positions</c> message to stdout as one NDJSON line,
+/// byte for byte as received. Gaps, errors and status go to stderr.
+/// </summary>
+/// <remarks>
+/// Exit codes: 0 done, 2 usage, 3 authentication or authorization rejected, 4 rejected
+/// (429/503/close 1008), 5 protocol violation by the server, 6 network failure.
+/// stdout is written in batches (flushed whenever the queue runs dry and at exit, also on
+/// Ctrl+C), never line by line.
+/// </remarks>
+internal sealed class StreamCommand
+{
+    public const int ExitOk = 0;
+    public const int ExitUsage = 2;
+    public const int ExitAuthentication = 3;
+    public const int ExitRejected = 4;
+    public const int ExitProtocol = 5;
+    public const int ExitNetwork = 6;
+
+    private readonly Option<long[]> _strategies = CliParsers.IdList("--strategy", "Strategy id(s) to subscribe to, comma-separated (required).");
+    private readonly Option<string> _channel = new("--channel") { Description = "signal, positions or both (default signal).", DefaultValueFactory = _ => "signal" };
+    private readonly Option<Uri> _url = new("--url") { Description = $"Feed endpoint (default {C2FeedOptions.DefaultEndpoint}).", DefaultValueFactory = _ => C2FeedOptions.DefaultEndpoint, CustomParser = r => new Uri(r.Tokens[0].Value) };
+    private readonly Option<long?> _resumeFrom = new("--resume-from") { Description = "Last seq_id already processed: the server replays later signals." };
+    private readonly Option<long?> _maxMessages = new("--max-messages") { Description = "Stop after printing N messages." };
+    private readonly Option<double?> _duration = new("--duration") { Description = "Stop after S seconds." };
+    private readonly Option<FileInfo?> _caFile = new("--ca-file") { Description = "Also trust this CA certificate (PEM), e.g. the one `c2fast simulate --tls` prints." };
+    private readonly Option<double?> _heartbeatTimeout = new("--heartbeat-timeout") { Description = "Treat the connection as dead after S seconds without any frame (default 40)." };
+    private readonly Option<int?> _maxMessageSize = new("--max-message-size") { Description = "Largest message accepted, in bytes (default 16 MiB)." };
+    private readonly Option<FileInfo?> _apiKeyFile = new("--api-key-file") { Description = "Read the API key from this file instead of the C2_API_KEY environment variable." };
+
+    public StreamCommand()
+    {
+        Command = new Command("stream", "Stream signals and positions of C2 strategies to stdout as NDJSON (API key from C2_API_KEY).");
+        foreach (Option option in new Option[] { _strategies, _channel, _url, _resumeFrom, _maxMessages, _duration, _caFile, _heartbeatTimeout, _maxMessageSize, _apiKeyFile })
+        {
+            Command.Options.Add(option);
+        }
+
+        Command.SetAction(RunAsync);
+    }
+
+    public Command Command { get; }
+
+    /// <summary>Maps a failure to the documented exit code.</summary>
+    public static int ExitCodeOf(C2FeedException ex) => ex.Error switch
+    {
+        C2FeedError.AuthenticationFailed => ExitAuthentication,
+        C2FeedError.ServerError when ex.ServerCode is "FORBIDDEN" or "UNAUTHORIZED" => ExitAuthentication,
+        C2FeedError.ConnectionRejected => ExitRejected,
+        C2FeedError.ConnectionClosed when ex.CloseStatus == 1008 => ExitRejected,
+        C2FeedError.ProtocolViolation or C2FeedError.InvalidUtf8 or C2FeedError.MessageTooBig or C2FeedError.InvalidHandshake or C2FeedError.ServerError => ExitProtocol,
+        _ => ExitNetwork,
+    };
+
+    private async Task<int> RunAsync(ParseResult result, CancellationToken cancellationToken)
+    {
+        TextWriter error = result.InvocationConfiguration.Error;
+        long[] strategies = result.GetValue(_strategies) ?? [];
+        string channel = result.GetValue(_channel) ?? "signal";
+        if (strategies.Length == 0 || channel is not ("signal" or "positions" or "both"))
+        {
+            await error.WriteLineAsync("c2fast stream: give --strategy ID[,ID…] and --channel signal|positions|both.").ConfigureAwait(false);
+            return ExitUsage;
+        }
+
+        string? apiKey = result.GetValue(_apiKeyFile) is FileInfo keyFile
+            ? (await File.ReadAllTextAsync(keyFile.FullName, cancellationToken).ConfigureAwait(false)).Trim()
+            : Environment.GetEnvironmentVariable("C2_API_KEY");
+        if (string.IsNullOrWhiteSpace(apiKey))
+        {
+            await error.WriteLineAsync("""
+                c2fast stream: no API key. Set C2_API_KEY (or pass --api-key-file FILE).
+                  A key comes with a Collective2 account (collective2.com, API settings).
+                  Without one, run the local simulator and stream from it:
+                    dotnet run --project src/C2Fast.Cli -- simulate --strategies 101 --port 5080
+                    C2_API_KEY=c2fast-demo-key dotnet run --project src/C2Fast.Cli -- stream --url ws://127.0.0.1:5080/ws --strategy 101
+                """).ConfigureAwait(false);
+            return ExitUsage;
+        }
+
+        C2FeedOptions options;
+        try
+        {
+            X509Certificate2? ca = result.GetValue(_caFile) is FileInfo caFile ? X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(caFile.FullName, cancellationToken).ConfigureAwait(false)) : null;
+            options = new C2FeedOptions
+            {
+                Endpoint = result.GetValue(_url)!,
+                ApiKey = apiKey,
+                TrustedCaCertificate = ca,
+                HeartbeatInterval = result.GetValue(_heartbeatTimeout) is double s ? TimeSpan.FromSeconds(s) : TimeSpan.FromSeconds(30),
+                HeartbeatGrace = result.GetValue(_heartbeatTimeout) is null ? TimeSpan.FromSeconds(10) : TimeSpan.Zero,
+                MaxMessageSize = result.GetValue(_maxMessageSize) ?? 16 * 1024 * 1024,
+            };
+            options.Validate();
+        }
+        catch (Exception ex) when (ex is ArgumentException or IOException or CryptographicException or UriFormatException)
+        {
+            await error.WriteLineAsync($"c2fast stream: {ex.Message}").ConfigureAwait(false);
+            return ExitUsage;
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        if (result.GetValue(_duration) is double duration)
+        {
+            stop.CancelAfter(TimeSpan.FromSeconds(duration));
+        }
+
+        var client = new C2FeedClient(options);
+        await using ConfiguredAsyncDisposable clientScope = client.ConfigureAwait(false);
+        client.GapDetected += (_, e) => error.WriteLine($"gap strategy={e.StrategyId} from={e.Gap.From} channel={e.Gap.Channel}: {e.Gap.Message}");
+        client.ServerError += (_, e) => error.WriteLine($"error {string.Join("; ", e.Errors.Select(x => $"{x.Code} {x.Field} {x.Message}"))}");
+        client.ProtocolError += (_, e) => error.WriteLine($"protocol-error {e.Reason} ({e.RawMessage.Length} bytes)");
+        client.MessagesDropped += (_, e) => error.WriteLine($"dropped {e.TotalDropped}");
+
+        Stream stdout = Console.OpenStandardOutput();
+        var output = new BufferedStream(stdout, 64 * 1024);
+        await using ConfiguredAsyncDisposable outputScope = output.ConfigureAwait(false);
+        long printed = 0;
+        long max = result.GetValue(_maxMessages) ?? long.MaxValue;
+        try
+        {
+            await client.ConnectAsync(stop.Token).ConfigureAwait(false);
+            await error.WriteLineAsync($"connected to {options.Endpoint}").ConfigureAwait(false);
+            long? resumeFrom = result.GetValue(_resumeFrom);
+            foreach (long strategy in strategies)
+            {
+                if (channel is "signal" or "both")
+                {
+                    await client.SubscribeAsync(C2Channel.Signal, strategy, resumeFrom, stop.Token).ConfigureAwait(false);
+                }
+
+                if (channel is "positions" or "both")
+                {
+                    await client.SubscribeAsync(C2Channel.Positions, strategy, cancellationToken: stop.Token).ConfigureAwait(false);
+                }
+            }
+
+            await error.WriteLineAsync($"subscribed to {strategies.Length} strateg{(strategies.Length == 1 ? "y" : "ies")} ({channel})").ConfigureAwait(false);
+            ChannelReader<C2FeedMessage> messages = client.Messages;
+            while (printed < max && await messages.WaitToReadAsync(stop.Token).ConfigureAwait(false))
+            {
+                while (printed < max && messages.TryRead(out C2FeedMessage? message))
+                {
+                    using (message)
+                    {
+                        if (message.Type is C2MessageType.Signal or C2MessageType.Positions)
+                        {
+                            output.Write(message.Json.Span);
+                            output.WriteByte((byte)'\n');
+                            printed++;
+                        }
+                    }
+                }
+
+                // The queue ran dry: push the batch out before waiting.
+                await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (printed >= max || stop.IsCancellationRequested)
+            {
+                return ExitOk;
+            }
+
+            await client.Completion.ConfigureAwait(false);
+            return ExitOk;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return ExitOk;
+        }
+        catch (C2FeedException ex)
+        {
+            await error.WriteLineAsync($"c2fast stream: {ex.Message}").ConfigureAwait(false);
+            return ExitCodeOf(ex);
+        }
+        finally
+        {
+            await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            await error.WriteLineAsync($"printed {printed} message(s)").ConfigureAwait(false);
+        }
+    }
+}
