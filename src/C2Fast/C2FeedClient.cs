@@ -42,6 +42,7 @@ public sealed class C2FeedClient : IAsyncDisposable
     private WebSocketConnection? _connection;
     private Task? _monitor;
     private volatile bool _closing;
+    private C2FeedException? _lastReconnectError;
     private int _state; // 0 new, 1 connecting, 2 connected, 3 ended, 4 disposed
 
     /// <summary>Creates a client; nothing connects until <see cref="ConnectAsync"/>.</summary>
@@ -68,18 +69,25 @@ public sealed class C2FeedClient : IAsyncDisposable
         FeedMetrics.Register(_queues);
     }
 
-    /// <summary>Raised when the connection is ready (after <c>connection.connected</c>).</summary>
+    /// <summary>Raised each time a connection is ready (after <c>connection.connected</c>), reconnects included.</summary>
     public event EventHandler<C2ConnectedEventArgs>? Connected
     {
         add => _events.Connected += value;
         remove => _events.Connected -= value;
     }
 
-    /// <summary>Raised once when the connection ends, with the reason.</summary>
+    /// <summary>Raised each time a connection ends, with the reason (a reconnect may follow).</summary>
     public event EventHandler<C2DisconnectedEventArgs>? Disconnected
     {
         add => _events.Disconnected += value;
         remove => _events.Disconnected -= value;
+    }
+
+    /// <summary>Raised before each automatic reconnect attempt, with the delay and the reason.</summary>
+    public event EventHandler<C2ReconnectingEventArgs>? Reconnecting
+    {
+        add => _events.Reconnecting += value;
+        remove => _events.Reconnecting -= value;
     }
 
     /// <summary>Raised when a subscribe or unsubscribe is acknowledged.</summary>
@@ -123,7 +131,10 @@ public sealed class C2FeedClient : IAsyncDisposable
     /// <summary>Whether the connection is up and <c>connection.connected</c> has arrived.</summary>
     public bool IsConnected => Volatile.Read(ref _state) == 2;
 
-    /// <summary>Completes when the connection ends: successfully after <see cref="CloseAsync"/>, faulted with a <see cref="C2FeedException"/> otherwise.</summary>
+    /// <summary>
+    /// Completes when the feed ends for good: successfully after <see cref="CloseAsync"/>; faulted with a
+    /// <see cref="C2FeedException"/> after a 401, when reconnecting is off, or when the attempts ran out.
+    /// </summary>
     public Task Completion => _completion.Task;
 
     /// <summary>How many consumer partitions there are (<see cref="C2FeedOptions.ConsumerPartitions"/>).</summary>
@@ -168,15 +179,34 @@ public sealed class C2FeedClient : IAsyncDisposable
     }
 
     /// <summary>Connects, upgrades and waits for <c>connection.connected</c>, all within <see cref="C2FeedOptions.ConnectTimeout"/>.</summary>
+    /// <remarks>This first connection is not retried: its failure is thrown. Later losses reconnect (see <see cref="C2FeedOptions.Reconnect"/>).</remarks>
     /// <exception cref="C2FeedException">The connection failed or was rejected; see <see cref="C2FeedException.Error"/>.</exception>
     /// <exception cref="InvalidOperationException">Called twice.</exception>
     public async Task ConnectAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
         {
-            throw new InvalidOperationException("A C2FeedClient connects once; create a new client to connect again.");
+            throw new InvalidOperationException("ConnectAsync is called once per client; it reconnects by itself after that.");
         }
 
+        try
+        {
+            Task<CloseResult> loop = await ConnectOnceAsync(cancellationToken).ConfigureAwait(false);
+            _monitor = SessionAsync(loop);
+        }
+        catch (Exception ex)
+        {
+            Volatile.Write(ref _state, 3);
+            _queues.Complete();
+            _completion.TrySetException(ex);
+            _ = _completion.Task.Exception; // observed: the caller gets it from here
+            throw;
+        }
+    }
+
+    /// <summary>One connection: connect, upgrade, start the read loop, wait for <c>connection.connected</c>.</summary>
+    private async Task<Task<CloseResult>> ConnectOnceAsync(CancellationToken cancellationToken)
+    {
         WebSocketConnection? connection = null;
         try
         {
@@ -190,7 +220,6 @@ public sealed class C2FeedClient : IAsyncDisposable
             Task first = await Task.WhenAny(dispatcher.Connected, loop, Task.Delay(Timeout.Infinite, timeout.Token)).ConfigureAwait(false);
             if (first != dispatcher.Connected)
             {
-                await connection.DisposeAsync().ConfigureAwait(false);
                 cancellationToken.ThrowIfCancellationRequested();
                 if (first == loop)
                 {
@@ -208,21 +237,17 @@ public sealed class C2FeedClient : IAsyncDisposable
             string? connectionId = await dispatcher.Connected.ConfigureAwait(false);
             _connection = connection;
             Volatile.Write(ref _state, 2);
-            _monitor = MonitorAsync(loop);
             Log.Connected(_logger, _options.Endpoint, connectionId);
             _events.RaiseConnected(new C2ConnectedEventArgs(_options.Endpoint, connectionId));
+            return loop;
         }
-        catch (Exception ex)
+        catch
         {
             if (connection is not null)
             {
                 await connection.DisposeAsync().ConfigureAwait(false);
             }
 
-            Volatile.Write(ref _state, 3);
-            _queues.Complete();
-            _completion.TrySetException(ex);
-            _ = _completion.Task.Exception; // observed: the caller gets it from here
             throw;
         }
     }
@@ -362,7 +387,47 @@ public sealed class C2FeedClient : IAsyncDisposable
         }
     }
 
-    private async Task MonitorAsync(Task<CloseResult> loop)
+    /// <summary>
+    /// Session state machine: Connected → (loop ends) → Disconnected → unless closing, a 401, or
+    /// reconnect is off: wait (backoff + jitter, longer after rejections) → connect → restore
+    /// subscriptions with resume_from → Connected … until closed or out of attempts.
+    /// </summary>
+    private async Task SessionAsync(Task<CloseResult> loop)
+    {
+        C2FeedException? error;
+        while (true)
+        {
+            error = await AwaitLoopAsync(loop).ConfigureAwait(false);
+            if (_closing || !_options.Reconnect || error is null or { Error: C2FeedError.AuthenticationFailed })
+            {
+                break;
+            }
+
+            Task<CloseResult>? next = await ReconnectAsync(error).ConfigureAwait(false);
+            if (next is null)
+            {
+                error = _lastReconnectError ?? error;
+                break;
+            }
+
+            loop = next;
+        }
+
+        Volatile.Write(ref _state, Math.Max(Volatile.Read(ref _state), 3));
+        _subscriptions.FailAll(error ?? new C2FeedException(C2FeedError.ConnectionNotOpen, "The connection was closed."));
+        _queues.Complete();
+        if (error is null || _closing)
+        {
+            _completion.TrySetResult();
+        }
+        else
+        {
+            _completion.TrySetException(error);
+        }
+    }
+
+    /// <summary>Waits for a read loop to end and announces how (Disconnected event, log).</summary>
+    private async Task<C2FeedException?> AwaitLoopAsync(Task<CloseResult> loop)
     {
         C2FeedException? error = null;
         int? closeStatus = null;
@@ -391,18 +456,71 @@ public sealed class C2FeedClient : IAsyncDisposable
             // Disposed.
         }
 
-        Volatile.Write(ref _state, Math.Max(Volatile.Read(ref _state), 3));
-        _subscriptions.FailAll(error ?? new C2FeedException(C2FeedError.ConnectionNotOpen, "The connection was closed."));
-        _queues.Complete();
+        if (Volatile.Read(ref _state) == 2)
+        {
+            Volatile.Write(ref _state, 1);
+        }
+
+        if (_connection is { } connection)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+
         Log.Disconnected(_logger, error?.Error, closeStatus, error);
         _events.RaiseDisconnected(new C2DisconnectedEventArgs(error, closeStatus, closeReason));
-        if (error is null)
+        return error;
+    }
+
+    /// <summary>Reconnect attempts until one succeeds (returns its loop) or the client gives up (null).</summary>
+    private async Task<Task<CloseResult>?> ReconnectAsync(C2FeedException lost)
+    {
+        C2FeedException last = lost;
+        for (int attempt = 1; _options.MaxReconnectAttempts is not int max || attempt <= max; attempt++)
         {
-            _completion.TrySetResult();
+            TimeSpan delay = _options.ReconnectDelay(attempt, last, Random.Shared.NextDouble());
+            Log.Reconnecting(_logger, attempt, delay, last.Error);
+            _events.RaiseReconnecting(new C2ReconnectingEventArgs(attempt, delay, last));
+            try
+            {
+                await Task.Delay(delay, _shutdown.Token).ConfigureAwait(false);
+                Task<CloseResult> loop = await ConnectOnceAsync(_shutdown.Token).ConfigureAwait(false);
+                Interlocked.Increment(ref _queues.Counters.Reconnects);
+                await RestoreSubscriptionsAsync().ConfigureAwait(false);
+                return loop;
+            }
+            catch (OperationCanceledException) when (_shutdown.IsCancellationRequested || _closing)
+            {
+                return null;
+            }
+            catch (C2FeedException ex)
+            {
+                last = ex;
+                _lastReconnectError = ex;
+                if (ex.Error == C2FeedError.AuthenticationFailed)
+                {
+                    return null; // an invalid key stays invalid: never retried in a loop
+                }
+            }
         }
-        else
+
+        return null;
+    }
+
+    /// <summary>Re-subscribes every acknowledged subscription; signals resume after the last seq_id delivered.</summary>
+    private async Task RestoreSubscriptionsAsync()
+    {
+        foreach ((C2Channel channel, long strategyId) in _subscriptions.Active)
         {
-            _completion.TrySetException(error);
+            long? resumeFrom = channel == C2Channel.Signal ? _sequences.Last(strategyId) : null;
+            try
+            {
+                await RequestAsync(channel, strategyId, subscribe: true, resumeFrom, _shutdown.Token).ConfigureAwait(false);
+            }
+            catch (C2FeedException ex) when (ex.Error is C2FeedError.ServerError or C2FeedError.Timeout)
+            {
+                // The connection stays; the application hears of it through ServerError and the log.
+                Log.RestoreFailed(_logger, channel, strategyId, ex);
+            }
         }
     }
 

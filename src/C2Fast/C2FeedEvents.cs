@@ -129,3 +129,23 @@ public sealed class C2DropEventArgs : EventArgs
     /// <summary>Of those, <c>strategy.signal</c> messages.</summary>
     public long SignalsDropped { get; }
 }
+
+/// <summary>Raised before each reconnect attempt.</summary>
+public sealed class C2ReconnectingEventArgs : EventArgs
+{
+    internal C2ReconnectingEventArgs(int attempt, TimeSpan delay, C2FeedException? lastError)
+    {
+        Attempt = attempt;
+        Delay = delay;
+        LastError = lastError;
+    }
+
+    /// <summary>1 for the first attempt after a loss, counting up until one succeeds.</summary>
+    public int Attempt { get; }
+
+    /// <summary>How long the client waits before this attempt.</summary>
+    public TimeSpan Delay { get; }
+
+    /// <summary>Why the connection was lost, or why the previous attempt failed.</summary>
+    public C2FeedException? LastError { get; }
+}

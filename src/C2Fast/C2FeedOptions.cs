@@ -97,6 +97,28 @@ public sealed record C2FeedOptions
     /// <summary>Messages kept in the lease pool for reuse (steady state allocates none). Default 1,024.</summary>
     public int MessagePoolSize { get; init; } = 1024;
 
+    /// <summary>
+    /// Reconnect automatically after a connection is lost (default true): exponential backoff with
+    /// full jitter, every subscription restored, <c>strategy.signal</c> ones with <c>resume_from</c>
+    /// = the last seq_id delivered. A 401 is never retried. The first <see cref="C2FeedClient.ConnectAsync"/> does not retry.
+    /// </summary>
+    public bool Reconnect { get; init; } = true;
+
+    /// <summary>Backoff base: attempt n waits a random time in [0, min(cap, base × 2^(n-1))]. Default 0.5 s.</summary>
+    public TimeSpan ReconnectBaseDelay { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Backoff cap. Default 30 s.</summary>
+    public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The least wait after a rejection: HTTP 429/503 (a <c>Retry-After</c> header wins if longer)
+    /// or close 1008 (connection-limit race [DOC]). Default 5 s.
+    /// </summary>
+    public TimeSpan RejectionDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Consecutive failed reconnect attempts before giving up (the client then completes faulted); null = never give up. Default null.</summary>
+    public int? MaxReconnectAttempts { get; init; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> or <see cref="ArgumentException"/> naming the first invalid property.</summary>
     public void Validate()
     {
@@ -180,6 +202,36 @@ public sealed record C2FeedOptions
         }
 
         Positive(RequestTimeout, nameof(RequestTimeout));
+        Positive(ReconnectBaseDelay, nameof(ReconnectBaseDelay));
+        if (ReconnectMaxDelay < ReconnectBaseDelay)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReconnectMaxDelay), ReconnectMaxDelay, "Must be at least ReconnectBaseDelay.");
+        }
+
+        if (RejectionDelay < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RejectionDelay), RejectionDelay, "Must not be negative.");
+        }
+
+        if (MaxReconnectAttempts is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxReconnectAttempts), MaxReconnectAttempts, "Must be at least 1, or null for no limit.");
+        }
+    }
+
+    /// <summary>The wait before reconnect attempt <paramref name="attempt"/> (1-based) after <paramref name="failure"/>: full jitter, floored after rejections.</summary>
+    internal TimeSpan ReconnectDelay(int attempt, C2FeedException? failure, double random)
+    {
+        double cap = Math.Min(ReconnectMaxDelay.TotalMilliseconds, ReconnectBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 30)));
+        TimeSpan delay = TimeSpan.FromMilliseconds(cap * random);
+        bool rejected = failure is { Error: C2FeedError.ConnectionRejected } or { Error: C2FeedError.ConnectionClosed, CloseStatus: 1008 };
+        if (rejected)
+        {
+            TimeSpan floor = failure!.RetryAfter is TimeSpan retryAfter && retryAfter > RejectionDelay ? retryAfter : RejectionDelay;
+            delay = delay > floor ? delay : floor;
+        }
+
+        return delay;
     }
 
     /// <summary>Client-side liveness limit: heartbeat interval + grace.</summary>

@@ -9,7 +9,7 @@ public sealed record C2FeedStatistics
     /// <summary>Payload bytes of those messages.</summary>
     public long BytesReceived { get; init; }
 
-    /// <summary>Messages handed to consumers.</summary>
+    /// <summary>Messages queued for consumers (under <see cref="C2SlowConsumerPolicy.DropOldest"/> some may be dropped later; see <see cref="MessagesDropped"/>).</summary>
     public long MessagesDelivered { get; init; }
 
     /// <summary>Heartbeats received and acknowledged.</summary>
@@ -38,4 +38,7 @@ public sealed record C2FeedStatistics
 
     /// <summary>Times the read loop paused because consumers were over budget.</summary>
     public long BackpressurePauses { get; init; }
+
+    /// <summary>Successful reconnects after a lost connection.</summary>
+    public long Reconnects { get; init; }
 }

@@ -16,6 +16,7 @@ internal sealed class FeedCounters
     public long ProtocolErrors;
     public long Gaps;
     public long BackpressurePauses;
+    public long Reconnects;
 
     public C2FeedStatistics Snapshot(long queuedMessages, long queuedBytes) => new()
     {
@@ -29,6 +30,7 @@ internal sealed class FeedCounters
         ProtocolErrors = Volatile.Read(ref ProtocolErrors),
         Gaps = Volatile.Read(ref Gaps),
         BackpressurePauses = Volatile.Read(ref BackpressurePauses),
+        Reconnects = Volatile.Read(ref Reconnects),
         QueuedMessages = queuedMessages,
         QueuedBytes = queuedBytes,
     };

@@ -31,9 +31,13 @@ internal sealed class FeedEvents : IAsyncDisposable
 
     public event EventHandler<C2DropEventArgs>? DropEvent;
 
+    public event EventHandler<C2ReconnectingEventArgs>? Reconnecting;
+
     public void RaiseConnected(C2ConnectedEventArgs e) => _pump.Post(() => Connected?.Invoke(_sender, e));
 
     public void RaiseDisconnected(C2DisconnectedEventArgs e) => _pump.Post(() => Disconnected?.Invoke(_sender, e));
+
+    public void RaiseReconnecting(C2ReconnectingEventArgs e) => _pump.Post(() => Reconnecting?.Invoke(_sender, e));
 
     public void SubscriptionAcknowledged(C2SubscriptionEventArgs e) => _pump.Post(() => SubscriptionAcknowledgedEvent?.Invoke(_sender, e));
 

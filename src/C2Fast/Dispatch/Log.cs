@@ -26,6 +26,12 @@ internal static partial class Log
     [LoggerMessage(7, LogLevel.Error, "An application event handler threw.")]
     public static partial void EventHandlerFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(9, LogLevel.Warning, "Reconnect attempt {Attempt} in {Delay} after {Error}.")]
+    public static partial void Reconnecting(ILogger logger, int attempt, TimeSpan delay, C2FeedError? error);
+
+    [LoggerMessage(10, LogLevel.Warning, "Restoring the subscription {Channel} {StrategyId} failed.")]
+    public static partial void RestoreFailed(ILogger logger, C2Channel channel, long strategyId, Exception exception);
+
     [LoggerMessage(8, LogLevel.Debug, "Subscription {Action} {Channel} {StrategyId} acknowledged ({RequestId}).")]
     public static partial void Acknowledged(ILogger logger, string action, C2Channel channel, long strategyId, string requestId);
 }

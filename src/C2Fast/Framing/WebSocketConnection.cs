@@ -192,6 +192,11 @@ internal sealed class WebSocketConnection : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(code), code, "Not a close code that may be sent (RFC 6455 §7.4).");
         }
 
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return new CloseResult(1006, string.Empty, ServerInitiated: false);
+        }
+
         _closeRequested = true;
         await _closing.CancelAsync().ConfigureAwait(false);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -261,8 +266,8 @@ internal sealed class WebSocketConnection : IAsyncDisposable
             _assembly = [];
         }
 
-        _writeLock.Dispose();
-        _closing.Dispose();
+        // _writeLock and _closing are left undisposed on purpose: neither holds a wait handle or a
+        // timer, and a late SendAsync/CloseAsync must get a C2FeedException, not ObjectDisposedException.
     }
 
     private async Task<CloseResult> ReadLoopAsync(IMessageHandler handler, CancellationToken cancellationToken)
