@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Text;
 using System.Text.Json;
 
 namespace C2Fast.Session;
@@ -105,8 +106,9 @@ internal static class CheckpointFormat
         {
             return ParseJson(content, path);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: the reader met invalid UTF-8 while unescaping a string.
             throw Corrupt(path, "it is not valid JSON", e);
         }
     }
@@ -191,7 +193,9 @@ internal static class CheckpointFormat
         {
             if (reader.ValueSpan.Length > MaxIdNameBytes || !TryParseId(name[..reader.CopyString(name)], out long strategyId))
             {
-                throw Corrupt(path, $"\"{reader.GetString()}\" is not a strategy id (a positive integer)");
+                // Lossy decoding: the name may not even be valid UTF-8.
+                ReadOnlySpan<byte> raw = reader.ValueSpan[..Math.Min(reader.ValueSpan.Length, MaxIdNameBytes)];
+                throw Corrupt(path, $"\"{Encoding.UTF8.GetString(raw)}\" is not a strategy id (a positive integer)");
             }
 
             reader.Read();

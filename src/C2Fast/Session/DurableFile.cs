@@ -113,9 +113,11 @@ internal static class DurableFile
     /// fsync on the directory, so a completed rename survives power loss. .NET cannot open a
     /// directory as a file (<see cref="File.OpenHandle"/> refuses with
     /// <see cref="UnauthorizedAccessException"/>), hence libc. Windows has no equivalent and
-    /// needs none: NTFS journals the rename.
+    /// needs none: NTFS journals the rename. If libc cannot be loaded at all the sync is skipped
+    /// from then on (the rename is still atomic, only its durability across power loss is weaker).
     /// </summary>
-    private static void SyncDirectory(string directory)
+    /// <exception cref="IOException">The directory could not be opened or flushed.</exception>
+    public static void SyncDirectory(string directory)
     {
         if (!(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD()) || s_directorySyncUnavailable)
         {
