@@ -216,6 +216,23 @@ public sealed class CheckpointStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task SaveAsync_ManyCallsWithoutAwaiting_LastCallWins()
+    {
+        var store = new C2FileCheckpointStore(CheckpointPath);
+
+        var saves = new List<Task>();
+        for (int i = 1; i <= 50; i++)
+        {
+            saves.Add(store.SaveAsync(Map((101, i))).AsTask());
+        }
+
+        await Task.WhenAll(saves);
+
+        Assert.Equal(Map((101, 50)), await store.LoadAsync());
+        Assert.Empty(TemporaryFiles());
+    }
+
+    [Fact]
     public async Task SaveAsync_TwoStoresOnSamePath_NeverCorruptTheFile()
     {
         var a = new C2FileCheckpointStore(CheckpointPath);
