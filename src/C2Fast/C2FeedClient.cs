@@ -43,6 +43,7 @@ public sealed class C2FeedClient : IAsyncDisposable
     private Task? _monitor;
     private volatile bool _closing;
     private C2FeedException? _lastReconnectError;
+    private readonly CheckpointTracker? _checkpoints;
     private int _state; // 0 new, 1 connecting, 2 connected, 3 ended, 4 disposed
 
     /// <summary>Creates a client; nothing connects until <see cref="ConnectAsync"/>.</summary>
@@ -66,6 +67,12 @@ public sealed class C2FeedClient : IAsyncDisposable
                 return new C2DropEventArgs(s.MessagesDropped, s.SignalsDropped);
             },
             _queues.AcknowledgeDropNotice);
+        if (options.CheckpointStore is { } store)
+        {
+            _checkpoints = new CheckpointTracker(store, options.CheckpointInterval, _logger);
+            _queues.OnConsumed = _checkpoints.Commit;
+        }
+
         FeedMetrics.Register(_queues);
     }
 
@@ -191,6 +198,15 @@ public sealed class C2FeedClient : IAsyncDisposable
 
         try
         {
+            if (_checkpoints is not null)
+            {
+                // Signals at or below a checkpoint were handled by an earlier run: never deliver them again.
+                foreach (KeyValuePair<long, long> checkpoint in await _checkpoints.LoadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    _sequences.Seed(checkpoint.Key, checkpoint.Value);
+                }
+            }
+
             Task<CloseResult> loop = await ConnectOnceAsync(cancellationToken).ConfigureAwait(false);
             _monitor = SessionAsync(loop);
         }
@@ -210,13 +226,14 @@ public sealed class C2FeedClient : IAsyncDisposable
         WebSocketConnection? connection = null;
         try
         {
-            connection = await WebSocketConnection.ConnectAsync(_options, cancellationToken).ConfigureAwait(false);
+            // One ConnectTimeout covers TCP, TLS, the upgrade and connection.connected together.
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_options.ConnectTimeout);
+            connection = await WebSocketConnection.ConnectAsync(_options, timeout.Token).ConfigureAwait(false);
             var dispatcher = new FeedDispatcher(_queues, _sequences, _subscriptions, _events, _options.MaxJsonDepth, _logger);
             Task<CloseResult> loop = connection.RunAsync(dispatcher, _options.SilenceTimeout, _shutdown.Token);
 
             // [DOC] the connection is ready only after connection.connected.
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(_options.ConnectTimeout);
             Task first = await Task.WhenAny(dispatcher.Connected, loop, Task.Delay(Timeout.Infinite, timeout.Token)).ConfigureAwait(false);
             if (first != dispatcher.Connected)
             {
@@ -236,10 +253,23 @@ public sealed class C2FeedClient : IAsyncDisposable
 
             string? connectionId = await dispatcher.Connected.ConfigureAwait(false);
             _connection = connection;
-            Volatile.Write(ref _state, 2);
+            if (Interlocked.CompareExchange(ref _state, 2, 1) != 1)
+            {
+                throw new OperationCanceledException("The client was disposed while connecting.");
+            }
+
             Log.Connected(_logger, _options.Endpoint, connectionId);
             _events.RaiseConnected(new C2ConnectedEventArgs(_options.Endpoint, connectionId));
             return loop;
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw new C2FeedException(C2FeedError.ConnectFailed, $"Connecting to {_options.Endpoint.IdnHost}:{_options.Endpoint.Port} did not complete within {_options.ConnectTimeout}.", ex);
         }
         catch
         {
@@ -261,6 +291,7 @@ public sealed class C2FeedClient : IAsyncDisposable
     /// <param name="resumeFrom">
     /// For <see cref="C2Channel.Signal"/>: the last <c>seq_id</c> already processed; the server replays
     /// later signals (at most 1000, then a <c>gap</c>). Signals at or below it are never delivered.
+    /// Null: the strategy's checkpoint from <see cref="C2FeedOptions.CheckpointStore"/> if there is one, else live only.
     /// </param>
     /// <param name="cancellationToken">Stops waiting (the request may still take effect on the server).</param>
     /// <exception cref="C2FeedException">
@@ -278,6 +309,12 @@ public sealed class C2FeedClient : IAsyncDisposable
         if (resumeFrom is < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(resumeFrom), resumeFrom, "Must not be negative.");
+        }
+
+        // After a restart, resume each strategy from its checkpoint unless told otherwise.
+        if (resumeFrom is null && channel == C2Channel.Signal && _checkpoints?.Get(strategyId) is long checkpoint)
+        {
+            resumeFrom = checkpoint;
         }
 
         return RequestAsync(channel, strategyId, subscribe: true, resumeFrom, cancellationToken);
@@ -337,6 +374,11 @@ public sealed class C2FeedClient : IAsyncDisposable
 
         _queues.Complete();
         _queues.DrainAndDispose();
+        if (_checkpoints is not null)
+        {
+            await _checkpoints.DisposeAsync().ConfigureAwait(false); // the final save
+        }
+
         await _events.DisposeAsync().ConfigureAwait(false);
         FeedMetrics.Unregister(_queues);
         _shutdown.Dispose();
@@ -413,7 +455,7 @@ public sealed class C2FeedClient : IAsyncDisposable
             loop = next;
         }
 
-        Volatile.Write(ref _state, Math.Max(Volatile.Read(ref _state), 3));
+        SetStateAtLeast(3);
         _subscriptions.FailAll(error ?? new C2FeedException(C2FeedError.ConnectionNotOpen, "The connection was closed."));
         _queues.Complete();
         if (error is null || _closing)
@@ -455,11 +497,14 @@ public sealed class C2FeedClient : IAsyncDisposable
         {
             // Disposed.
         }
-
-        if (Volatile.Read(ref _state) == 2)
+#pragma warning disable CA1031 // The session must survive anything a loop ends with; it becomes the typed error.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
-            Volatile.Write(ref _state, 1);
+            error = new C2FeedException(C2FeedError.ConnectionLost, "The connection failed unexpectedly.", ex);
         }
+
+        Interlocked.CompareExchange(ref _state, 1, 2); // connected → reconnecting (never touches ended/disposed)
 
         if (_connection is { } connection)
         {
@@ -483,6 +528,11 @@ public sealed class C2FeedClient : IAsyncDisposable
             try
             {
                 await Task.Delay(delay, _shutdown.Token).ConfigureAwait(false);
+                if (_options.SlowConsumerPolicy == C2SlowConsumerPolicy.DisconnectAndResume)
+                {
+                    await _queues.WaitForDrainAsync(_shutdown.Token).ConfigureAwait(false);
+                }
+
                 Task<CloseResult> loop = await ConnectOnceAsync(_shutdown.Token).ConfigureAwait(false);
                 Interlocked.Increment(ref _queues.Counters.Reconnects);
                 await RestoreSubscriptionsAsync().ConfigureAwait(false);
@@ -516,12 +566,31 @@ public sealed class C2FeedClient : IAsyncDisposable
             {
                 await RequestAsync(channel, strategyId, subscribe: true, resumeFrom, _shutdown.Token).ConfigureAwait(false);
             }
-            catch (C2FeedException ex) when (ex.Error is C2FeedError.ServerError or C2FeedError.Timeout)
+            catch (C2FeedException ex)
             {
-                // The connection stays; the application hears of it through ServerError and the log.
+                // A rejection leaves the connection up (ServerError event); a lost connection ends its
+                // loop, which the session sees next. Either way the loop is handed back, never abandoned.
                 Log.RestoreFailed(_logger, channel, strategyId, ex);
+                if (ex.Error is not (C2FeedError.ServerError or C2FeedError.Timeout))
+                {
+                    return;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
             }
         }
+    }
+
+    private void SetStateAtLeast(int state)
+    {
+        int current;
+        do
+        {
+            current = Volatile.Read(ref _state);
+        }
+        while (current < state && Interlocked.CompareExchange(ref _state, state, current) != current);
     }
 
     private static async Task ConsumeAsync(ChannelReader<C2FeedMessage> reader, Func<C2FeedMessage, CancellationToken, ValueTask> handler, CancellationToken cancellationToken)
@@ -530,13 +599,15 @@ public sealed class C2FeedClient : IAsyncDisposable
         {
             while (reader.TryRead(out C2FeedMessage? message))
             {
+                int generation = message.Generation;
                 try
                 {
                     await handler(message, cancellationToken).ConfigureAwait(false);
                 }
                 finally
                 {
-                    message.Dispose();
+                    // If the handler disposed it already, the instance may be someone else's lease by now.
+                    message.DisposeIfGeneration(generation);
                 }
             }
         }

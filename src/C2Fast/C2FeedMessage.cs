@@ -13,9 +13,12 @@ namespace C2Fast;
 /// <remarks>
 /// The bytes are a copy the client owns (never the receive buffer), so a consumer may keep the
 /// lease as long as it needs; memory held by undisposed leases counts against
-/// <see cref="C2FeedOptions.MaxBufferedBytes"/>. Disposing twice is harmless; using a disposed
-/// lease throws <see cref="ObjectDisposedException"/>. Disposing a signal is what tells the
-/// client it was handled. Envelope fields are read without allocating; the typed and string
+/// <see cref="C2FeedOptions.MaxBufferedBytes"/>. Dispose exactly once, and do not touch the
+/// message afterwards: the instance goes back to a pool and is reused for a later message, so a
+/// late second <see cref="Dispose"/> would return that later message (a disposed, not yet reused
+/// lease throws <see cref="ObjectDisposedException"/>). Under <see cref="C2FeedClient.RunConsumersAsync"/>
+/// the runner disposes for you. Disposing a signal is what tells the client it was handled
+/// (the checkpoint moves). Envelope fields are read without allocating; the typed and string
 /// accessors allocate on demand.
 /// </remarks>
 public sealed class C2FeedMessage : IDisposable
@@ -32,6 +35,8 @@ public sealed class C2FeedMessage : IDisposable
     private bool _hasStrategyId;
     private C2MessageType _type;
     private FeedQueues? _owner;
+    private bool _discarded;
+    private int _generation;
 
     internal C2FeedMessage(int initialCapacity) => _buffer = new byte[initialCapacity];
 
@@ -134,7 +139,7 @@ public sealed class C2FeedMessage : IDisposable
         => _owner is null ? "C2FeedMessage (disposed)" : $"{_type} strategy={_strategyId} seq={(_hasSeqId ? _seqId : null)} ({_length} B)";
 
     /// <summary>Fills a pooled instance with a copy of <paramref name="json"/> (loop thread).</summary>
-    internal void Fill(FeedQueues owner, in ReadOnlySequence<byte> json, in Envelope envelope, C2MessageType type)
+    internal void Fill(FeedQueues owner, in ReadOnlySequence<byte> json, in Envelope envelope, C2MessageType type, long? strategyId)
     {
         int length = (int)json.Length;
         if (_buffer.Length < length)
@@ -151,9 +156,34 @@ public sealed class C2FeedMessage : IDisposable
         _payload = envelope.Payload;
         _hasSeqId = envelope.HasSeqId;
         _seqId = envelope.SeqId;
-        _hasStrategyId = envelope.HasStrategyId;
-        _strategyId = envelope.StrategyId;
+        _hasStrategyId = strategyId is not null;
+        _strategyId = strategyId ?? 0;
+        _discarded = false;
+        _generation++;
         _owner = owner;
+    }
+
+    /// <summary>Changes every time the instance is leased again.</summary>
+    internal int Generation => Volatile.Read(ref _generation);
+
+    /// <summary>Disposes only if the lease is still the one of <paramref name="generation"/> (runner safety net).</summary>
+    internal void DisposeIfGeneration(int generation)
+    {
+        if (Volatile.Read(ref _generation) == generation)
+        {
+            Dispose();
+        }
+    }
+
+    /// <summary>Marks a lease that no consumer handled (dropped, or drained at shutdown): disposing it commits nothing.</summary>
+    internal void MarkDiscarded() => _discarded = true;
+
+    /// <summary>What disposing this lease commits: a signal's strategy and seq_id (readable while the lease is being returned).</summary>
+    internal bool TryGetCommit(out long strategyId, out long seqId)
+    {
+        strategyId = _strategyId;
+        seqId = _seqId;
+        return !_discarded && _type == C2MessageType.Signal && _hasStrategyId && _hasSeqId;
     }
 
     /// <summary>Capacity of the retained buffer (the pool drops instances that grew too large).</summary>

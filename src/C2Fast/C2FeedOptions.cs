@@ -119,6 +119,16 @@ public sealed record C2FeedOptions
     /// <summary>Consecutive failed reconnect attempts before giving up (the client then completes faulted); null = never give up. Default null.</summary>
     public int? MaxReconnectAttempts { get; init; }
 
+    /// <summary>
+    /// Where the last signal <c>seq_id</c> each consumer finished with (disposed) is kept, so a restarted
+    /// process resumes where it stopped: a subscribe to <see cref="C2Channel.Signal"/> without an explicit
+    /// <c>resumeFrom</c> resumes from it. Default none (e.g. <see cref="C2FileCheckpointStore"/>).
+    /// </summary>
+    public IC2CheckpointStore? CheckpointStore { get; init; }
+
+    /// <summary>How often changed checkpoints are saved (and once more at close). Default 250 ms.</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> or <see cref="ArgumentException"/> naming the first invalid property.</summary>
     public void Validate()
     {
@@ -213,6 +223,7 @@ public sealed record C2FeedOptions
             throw new ArgumentOutOfRangeException(nameof(RejectionDelay), RejectionDelay, "Must not be negative.");
         }
 
+        Positive(CheckpointInterval, nameof(CheckpointInterval));
         if (MaxReconnectAttempts is < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxReconnectAttempts), MaxReconnectAttempts, "Must be at least 1, or null for no limit.");

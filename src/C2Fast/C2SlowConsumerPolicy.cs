@@ -19,4 +19,12 @@ public enum C2SlowConsumerPolicy
 
     /// <summary>Discard the incoming message (counted).</summary>
     DropNewest,
+
+    /// <summary>
+    /// Lossless for signals without stopping heartbeats for long: past the budget, close the
+    /// connection, wait until consumers have drained to half the budget, then reconnect and resume
+    /// from the last seq_id queued. Messages received in between are not queued (signals are
+    /// replayed by the server; position snapshots are superseded by the next one). Needs <see cref="C2FeedOptions.Reconnect"/>.
+    /// </summary>
+    DisconnectAndResume,
 }

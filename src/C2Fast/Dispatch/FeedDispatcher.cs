@@ -31,6 +31,7 @@ internal sealed class FeedDispatcher : IMessageHandler
     private readonly ILogger _logger;
     private readonly int _maxDepth;
     private readonly TaskCompletionSource<string?> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _shedding;
 
     public FeedDispatcher(FeedQueues queues, SequenceTracker sequences, SubscriptionRegistry subscriptions, FeedEvents events, int maxDepth, ILogger logger)
     {
@@ -63,6 +64,11 @@ internal sealed class FeedDispatcher : IMessageHandler
                 AckHeartbeat(connection);
                 return true;
             case MessageType.StrategySignal:
+                if (Shed(connection, envelope, payload))
+                {
+                    return true; // not dispatched, so not advanced: the server replays it after the reconnect
+                }
+
                 // Replays overlap live delivery: a seq_id at or below the last one dispatched is a duplicate.
                 if (envelope.HasStrategyId && envelope.HasSeqId && !_sequences.TryAdvance(envelope.StrategyId, envelope.SeqId))
                 {
@@ -70,18 +76,19 @@ internal sealed class FeedDispatcher : IMessageHandler
                     return true;
                 }
 
-                return Deliver(payload, envelope, C2MessageType.Signal);
+                return Deliver(payload, envelope, C2MessageType.Signal, StrategyOf(envelope));
             case MessageType.StrategyPositions:
-                return Deliver(payload, envelope, C2MessageType.Positions);
+                return Shed(connection, envelope, payload) || Deliver(payload, envelope, C2MessageType.Positions, StrategyOf(envelope));
             case MessageType.Gap:
                 _counters.Gaps++;
-                AnnounceGap(payload, envelope);
-                return Deliver(payload, envelope, C2MessageType.Gap);
+                // The documented gap has "strategy_id": null: take the strategy from its channel, so the
+                // gap lands in the same partition as that strategy's signals.
+                return Deliver(payload, envelope, C2MessageType.Gap, AnnounceGap(payload, envelope));
             case MessageType.ConnectionConnected:
                 _connected.TrySetResult(Text(payload, envelope.Id));
                 return true;
             case MessageType.ConnectionDisconnected:
-                return Deliver(payload, envelope, C2MessageType.Disconnected);
+                return Deliver(payload, envelope, C2MessageType.Disconnected, StrategyOf(envelope));
             case MessageType.SubscriptionAck:
                 Acknowledge(payload, envelope);
                 return true;
@@ -90,7 +97,7 @@ internal sealed class FeedDispatcher : IMessageHandler
                 return true;
             default:
                 // [CHOICE] unknown msg_types reach the application untouched.
-                return Deliver(payload, envelope, C2MessageType.Unknown);
+                return Deliver(payload, envelope, C2MessageType.Unknown, StrategyOf(envelope));
         }
     }
 
@@ -106,12 +113,36 @@ internal sealed class FeedDispatcher : IMessageHandler
         FeedMetrics.AckLatency.Record(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
     }
 
-    private bool Deliver(in ReadOnlySequence<byte> payload, in Envelope envelope, C2MessageType type)
+    private bool Deliver(in ReadOnlySequence<byte> payload, in Envelope envelope, C2MessageType type, long? strategyId)
     {
         C2FeedMessage message = _queues.Rent();
-        message.Fill(_queues, payload, envelope, type);
+        message.Fill(_queues, payload, envelope, type, strategyId);
         _counters.MessagesDelivered++;
-        return _queues.Enqueue(message, (int)payload.Length, envelope.HasStrategyId ? envelope.StrategyId : 0, type == C2MessageType.Signal);
+        return _queues.Enqueue(message, (int)payload.Length, strategyId ?? 0, type == C2MessageType.Signal);
+    }
+
+    private static long? StrategyOf(in Envelope envelope) => envelope.HasStrategyId ? envelope.StrategyId : null;
+
+    /// <summary>
+    /// <see cref="C2SlowConsumerPolicy.DisconnectAndResume"/>: past the budget, queue nothing more on this
+    /// connection and close it; the client reconnects once consumers have drained.
+    /// </summary>
+    private bool Shed(WebSocketConnection connection, in Envelope envelope, in ReadOnlySequence<byte> payload)
+    {
+        if (_shedding)
+        {
+            return true;
+        }
+
+        if (!_queues.ShouldShed(envelope.HasStrategyId ? envelope.StrategyId : 0, (int)payload.Length))
+        {
+            return false;
+        }
+
+        _shedding = true;
+        Log.Shedding(_logger, _queues.QueuedBytes);
+        _ = connection.CloseAsync(1000, "consumer behind; will resume");
+        return true;
     }
 
     private void Acknowledge(in ReadOnlySequence<byte> payload, in Envelope envelope)
@@ -136,7 +167,7 @@ internal sealed class FeedDispatcher : IMessageHandler
         _events.ServerError(new C2ServerErrorEventArgs(requestId, errors));
     }
 
-    private void AnnounceGap(in ReadOnlySequence<byte> payload, in Envelope envelope)
+    private long? AnnounceGap(in ReadOnlySequence<byte> payload, in Envelope envelope)
     {
         C2Gap gap;
         try
@@ -151,6 +182,7 @@ internal sealed class FeedDispatcher : IMessageHandler
         long? strategyId = envelope.HasStrategyId ? envelope.StrategyId : StrategyFromChannel(gap.Channel);
         Log.Gap(_logger, gap.Channel, gap.From, gap.Message);
         _events.Gap(new C2GapEventArgs(gap, strategyId));
+        return strategyId;
     }
 
     private void ReportProtocolError(string reason, in ReadOnlySequence<byte> payload)

@@ -19,9 +19,10 @@ internal sealed class FeedQueues
     private readonly Channel<C2FeedMessage>[] _partitions;
     private readonly ObjectPool<C2FeedMessage> _pool;
     private readonly long _maxBytes;
+    private readonly long _resumeBytes;
     private readonly C2SlowConsumerPolicy _policy;
-    private readonly SemaphoreSlim _capacity = new(0);
-    private readonly Action<C2FeedMessage>? _onRelease;
+    private readonly SemaphoreSlim _room = new(0);
+    private readonly int _capacity;
     private long _bufferedBytes;
     private long _queuedMessages;
     private int _waiting;
@@ -29,11 +30,12 @@ internal sealed class FeedQueues
     private int _pendingPartition;
     private int _dropNoticePending;
 
-    public FeedQueues(C2FeedOptions options, Action<C2FeedMessage>? onRelease = null)
+    public FeedQueues(C2FeedOptions options)
     {
         _maxBytes = options.MaxBufferedBytes;
+        _resumeBytes = options.MaxBufferedBytes / 2;
         _policy = options.SlowConsumerPolicy;
-        _onRelease = onRelease;
+        _capacity = options.QueueCapacity;
         _pool = new DefaultObjectPool<C2FeedMessage>(new LeasePolicy(), Math.Max(1, options.MessagePoolSize));
         _partitions = new Channel<C2FeedMessage>[options.ConsumerPartitions];
         for (int i = 0; i < _partitions.Length; i++)
@@ -59,6 +61,32 @@ internal sealed class FeedQueues
 
     /// <summary>Raised (on the loop) when a drop happened and no notice is outstanding.</summary>
     public event Action? DropNotice;
+
+    /// <summary>Called on the consumer's thread when a delivered signal's lease is disposed (the checkpoint commit).</summary>
+    public Action<long, long>? OnConsumed { get; set; }
+
+    /// <summary>
+    /// Under <see cref="C2SlowConsumerPolicy.DisconnectAndResume"/>: whether queueing <paramref name="length"/>
+    /// more bytes for this strategy would pass the budget or fill its partition.
+    /// </summary>
+    public bool ShouldShed(long strategyId, int length)
+        => _policy == C2SlowConsumerPolicy.DisconnectAndResume
+        && (Volatile.Read(ref _bufferedBytes) + length > _maxBytes || _partitions[PartitionOf(strategyId)].Reader.Count >= _capacity);
+
+    /// <summary>Completes once undisposed leases hold at most half the budget (before resuming after a shed).</summary>
+    public async Task WaitForDrainAsync(CancellationToken cancellationToken)
+    {
+        while (Volatile.Read(ref _bufferedBytes) > _resumeBytes)
+        {
+            Volatile.Write(ref _waiting, 1);
+            if (Volatile.Read(ref _bufferedBytes) <= _resumeBytes)
+            {
+                break;
+            }
+
+            await _room.WaitAsync(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     public ChannelReader<C2FeedMessage> Reader(int partition) => _partitions[partition].Reader;
 
@@ -121,35 +149,46 @@ internal sealed class FeedQueues
             _pending = null;
         }
 
-        while (Volatile.Read(ref _bufferedBytes) > _maxBytes)
+        // Resume at half the budget, not just under it, so a slow consumer does not cost a pause per message.
+        while (Volatile.Read(ref _bufferedBytes) > _resumeBytes)
         {
             Volatile.Write(ref _waiting, 1);
-            if (Volatile.Read(ref _bufferedBytes) <= _maxBytes)
+            if (Volatile.Read(ref _bufferedBytes) <= _resumeBytes)
             {
                 Volatile.Write(ref _waiting, 0);
                 break;
             }
 
-            await _capacity.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _room.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>Called by <see cref="C2FeedMessage.Dispose"/> on the consumer's thread.</summary>
     internal void Release(C2FeedMessage message, int length)
     {
-        _onRelease?.Invoke(message);
+        if (message.TryGetCommit(out long strategyId, out long seqId))
+        {
+            OnConsumed?.Invoke(strategyId, seqId);
+        }
+
         long remaining = Interlocked.Add(ref _bufferedBytes, -length);
         Interlocked.Decrement(ref _queuedMessages);
         _pool.Return(message);
-        if (remaining <= _maxBytes && Interlocked.Exchange(ref _waiting, 0) == 1)
+        if (remaining <= _resumeBytes && Interlocked.Exchange(ref _waiting, 0) == 1)
         {
-            _capacity.Release();
+            _room.Release();
         }
     }
 
     /// <summary>No more messages: consumers drain what is queued, then their reads complete.</summary>
     public void Complete(Exception? error = null)
     {
+        // A lease held back by a pause that closing interrupted: queue it if there is room, else count it dropped.
+        if (Interlocked.Exchange(ref _pending, null) is C2FeedMessage pending && !_partitions[_pendingPartition].Writer.TryWrite(pending))
+        {
+            Drop(pending);
+        }
+
         foreach (Channel<C2FeedMessage> partition in _partitions)
         {
             partition.Writer.TryComplete(error);
@@ -159,12 +198,14 @@ internal sealed class FeedQueues
     /// <summary>Disposes every lease still queued (client disposal).</summary>
     public void DrainAndDispose()
     {
+        _pending?.MarkDiscarded();
         _pending?.Dispose();
         _pending = null;
         foreach (Channel<C2FeedMessage> partition in _partitions)
         {
             while (partition.Reader.TryRead(out C2FeedMessage? message))
             {
+                message.MarkDiscarded();
                 message.Dispose();
             }
         }
@@ -181,6 +222,7 @@ internal sealed class FeedQueues
             Counters.SignalsDropped++;
         }
 
+        message.MarkDiscarded();
         message.Dispose();
         if (Interlocked.Exchange(ref _dropNoticePending, 1) == 0)
         {

@@ -32,6 +32,12 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Warning, "Restoring the subscription {Channel} {StrategyId} failed.")]
     public static partial void RestoreFailed(ILogger logger, C2Channel channel, long strategyId, Exception exception);
 
+    [LoggerMessage(11, LogLevel.Error, "Saving the checkpoints failed; will retry.")]
+    public static partial void CheckpointSaveFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(12, LogLevel.Warning, "Consumers are {Bytes} bytes behind: disconnecting, to resume once they have drained.")]
+    public static partial void Shedding(ILogger logger, long bytes);
+
     [LoggerMessage(8, LogLevel.Debug, "Subscription {Action} {Channel} {StrategyId} acknowledged ({RequestId}).")]
     public static partial void Acknowledged(ILogger logger, string action, C2Channel channel, long strategyId, string requestId);
 }

@@ -60,6 +60,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
     private long _lastReceiveTicks = Environment.TickCount64;
     private Timer? _watchdog;
     private volatile bool _silent;
+    private volatile bool _paused;
 
     private WebSocketConnection(TransportConnection transport, C2FeedOptions options)
     {
@@ -199,21 +200,29 @@ internal sealed class WebSocketConnection : IAsyncDisposable
 
         _closeRequested = true;
         await _closing.CancelAsync().ConfigureAwait(false);
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+
+        // The whole close is bounded by CloseTimeout, even behind a send stuck on a full TCP window.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.CloseTimeout);
         try
         {
-            if (!_closeSent)
+            await _writeLock.WaitAsync(deadline.Token).ConfigureAwait(false);
+            try
             {
-                await WriteCloseLockedAsync(code, reason, cancellationToken).ConfigureAwait(false);
+                if (!_closeSent)
+                {
+                    await WriteCloseLockedAsync(code, reason, deadline.Token).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _writeLock.Release();
             }
         }
-        catch (C2FeedException)
+        catch (Exception ex) when (ex is C2FeedException or OperationCanceledException)
         {
-            // The transport is already gone; the loop reports how.
-        }
-        finally
-        {
-            _writeLock.Release();
+            // The transport is gone or stuck; the loop reports how it ended.
+            _transport.Abort();
         }
 
         if (_loop is null)
@@ -222,11 +231,18 @@ internal sealed class WebSocketConnection : IAsyncDisposable
             return new CloseResult(1006, string.Empty, ServerInitiated: false);
         }
 
-        Task finished = await Task.WhenAny(_loop, Task.Delay(_options.CloseTimeout, cancellationToken)).ConfigureAwait(false);
-        if (finished != _loop)
+        try
+        {
+            await _loop.WaitAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             // The server never answered: drop TCP; the loop ends as an unanswered close.
-            await _transport.DisposeAsync().ConfigureAwait(false);
+            _transport.Abort();
+        }
+        catch (C2FeedException)
+        {
+            // Reported by awaiting the loop below.
         }
 
         return await _loop.ConfigureAwait(false);
@@ -247,7 +263,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
             await _watchdog.DisposeAsync().ConfigureAwait(false);
         }
 
-        await _transport.DisposeAsync().ConfigureAwait(false);
+        _transport.Abort();
         if (_loop is not null)
         {
             try
@@ -258,6 +274,10 @@ internal sealed class WebSocketConnection : IAsyncDisposable
             {
                 // Disposal ends the loop; its outcome no longer matters.
             }
+        }
+        else
+        {
+            await _transport.DisposeAsync().ConfigureAwait(false);
         }
 
         if (_assembly.Length != 0)
@@ -274,6 +294,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
     {
         PipeReader input = _transport.Input;
         long maxMessage = _options.MaxMessageSize;
+        CancellationTokenSource? pauseScope = null; // created on the first pause, once per connection
         try
         {
             while (true)
@@ -334,7 +355,8 @@ internal sealed class WebSocketConnection : IAsyncDisposable
                 {
                     // Backpressure: keep what is buffered, read nothing more until the handler has room.
                     input.AdvanceTo(buffer.Start);
-                    await WaitForCapacityAsync(handler, cancellationToken).ConfigureAwait(false);
+                    pauseScope ??= CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
+                    await WaitForCapacityAsync(handler, pauseScope.Token, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
@@ -375,25 +397,44 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            await _transport.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Safety net: nothing unexpected may escape as anything but the one error type.
+            if (_closeRequested)
+            {
+                return new CloseResult(1006, string.Empty, ServerInitiated: false);
+            }
+
+            throw Lost(ex, "The connection failed while reading.");
         }
         finally
         {
             _watchdog?.Dispose();
+            pauseScope?.Dispose();
+
+            // Only the loop owns the reader, so only the loop completes it.
+            await _transport.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    private async ValueTask WaitForCapacityAsync(IMessageHandler handler, CancellationToken cancellationToken)
+    private async ValueTask WaitForCapacityAsync(IMessageHandler handler, CancellationToken pauseToken, CancellationToken cancellationToken)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
+        // While paused we read nothing on purpose: that is not the server going silent.
+        _paused = true;
         try
         {
-            await handler.WaitForCapacityAsync(linked.Token).ConfigureAwait(false);
+            await handler.WaitForCapacityAsync(pauseToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_closing.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             // We are closing: stop waiting for consumers and read on to the server's close frame.
+        }
+        finally
+        {
+            Volatile.Write(ref _lastReceiveTicks, Environment.TickCount64);
+            _paused = false;
         }
     }
 
@@ -638,11 +679,11 @@ internal sealed class WebSocketConnection : IAsyncDisposable
 
     private void CheckLiveness()
     {
-        if (Environment.TickCount64 - Volatile.Read(ref _lastReceiveTicks) > _silenceLimitMs && !_silent)
+        if (!_paused && Environment.TickCount64 - Volatile.Read(ref _lastReceiveTicks) > _silenceLimitMs && !_silent)
         {
             // Half-open TCP never errors by itself: drop it so the loop fails with Timeout.
             _silent = true;
-            _ = _transport.DisposeAsync().AsTask();
+            _transport.Abort();
         }
     }
 
@@ -723,7 +764,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         {
             // A partly written frame leaves the stream unusable: nothing more may be sent.
             _closeSent = true;
-            await _transport.DisposeAsync().ConfigureAwait(false);
+            _transport.Abort();
             if (ex is OperationCanceledException)
             {
                 throw;
@@ -743,7 +784,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
         {
             _closeSent = true;
-            await _transport.DisposeAsync().ConfigureAwait(false);
+            _transport.Abort();
             if (ex is OperationCanceledException)
             {
                 throw;

@@ -15,6 +15,7 @@ internal sealed class TransportConnection : IAsyncDisposable
 {
     private readonly Socket? _socket;
     private int _disposed;
+    private int _aborted;
 
     private TransportConnection(Socket? socket, Stream stream, PipeReader input)
     {
@@ -90,7 +91,23 @@ internal sealed class TransportConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Closes at once; pending reads end.</summary>
+    /// <summary>
+    /// Drops the connection at once, from any thread: a pending or next read fails. The
+    /// <see cref="Input"/> reader is left alone, because only its owner (the read loop) may
+    /// complete it: completing it elsewhere would return buffers the loop is still parsing.
+    /// </summary>
+    public void Abort()
+    {
+        if (Interlocked.Exchange(ref _aborted, 1) != 0)
+        {
+            return;
+        }
+
+        Stream.Dispose();
+        _socket?.Dispose();
+    }
+
+    /// <summary>Drops the connection and completes <see cref="Input"/>. Only the reader's owner calls this.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -98,9 +115,8 @@ internal sealed class TransportConnection : IAsyncDisposable
             return;
         }
 
+        Abort();
         await Input.CompleteAsync().ConfigureAwait(false);
-        await Stream.DisposeAsync().ConfigureAwait(false);
-        _socket?.Dispose();
     }
 
     private static async Task<Socket> ConnectSocketAsync(Uri uri, C2FeedOptions options, CancellationToken cancellationToken)
