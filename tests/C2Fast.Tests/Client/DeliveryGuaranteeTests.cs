@@ -1,0 +1,248 @@
+using C2Fast.Simulator;
+using C2Fast.Tests.Conformance;
+using C2Fast.Tests.Infrastructure;
+
+namespace C2Fast.Tests.Client;
+
+/// <summary>Exactly once and in order across faults, restarts and slow consumers; plus the review's regressions.</summary>
+public class DeliveryGuaranteeTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    private static C2FeedOptions Fast(C2Simulator simulator) => new()
+    {
+        Endpoint = simulator.Uri!,
+        ApiKey = C2SimulatorOptions.DemoApiKey,
+        ReconnectBaseDelay = TimeSpan.FromMilliseconds(5),
+        ReconnectMaxDelay = TimeSpan.FromMilliseconds(50),
+        RejectionDelay = TimeSpan.FromMilliseconds(20),
+        CloseTimeout = TimeSpan.FromSeconds(1),
+        HeartbeatInterval = simulator.Options.HeartbeatInterval,
+        HeartbeatGrace = TimeSpan.FromMilliseconds(400),
+    };
+
+    private static async Task<List<long>> ReadSeqsAsync(C2FeedClient client, int count, TimeSpan timeout)
+    {
+        var seen = new List<long>();
+        using var cts = new CancellationTokenSource(timeout);
+        await foreach (C2FeedMessage message in client.ReadAllAsync(cts.Token))
+        {
+            using (message)
+            {
+                if (message.Type == C2MessageType.Signal)
+                {
+                    seen.Add(message.SeqId!.Value);
+                }
+            }
+
+            if (seen.Count == count)
+            {
+                break;
+            }
+        }
+
+        return seen;
+    }
+
+    [Fact]
+    public async Task HundredRandomDisconnects_EverySignalExactlyOnceInOrder()
+    {
+        await using C2Simulator simulator = await C2Simulator.StartNewAsync(new C2SimulatorOptions
+        {
+            Strategies = [101],
+            HeartbeatInterval = TimeSpan.FromMilliseconds(200),
+            HeartbeatGrace = TimeSpan.FromMilliseconds(200),
+        });
+        await using var client = new C2FeedClient(Fast(simulator));
+        await client.ConnectAsync();
+        await client.SubscribeAsync(C2Channel.Signal, 101);
+
+        const int Signals = 3000;
+        var random = new Random(6);
+        Task chaos = Task.Run(async () =>
+        {
+            // 100 faults of five kinds while signals flow: TCP cut, RST-like abort, close 1008, close 1011, stall.
+            for (int i = 0; i < 100; i++)
+            {
+                await Task.Delay(random.Next(5, 25));
+                C2SimulatorConnection? connection = simulator.Connections.LastOrDefault(c => !c.Completion.IsCompleted);
+                if (connection is null)
+                {
+                    continue;
+                }
+
+                switch (i % 5)
+                {
+                    case 0: connection.Drop(); break;
+                    case 1: connection.DropAfter(random.Next(1, 5)); break;
+                    case 2: connection.Close(1008, "policy"); break;
+                    case 3: connection.Close(1011, "restart"); break;
+                    default: connection.Stall(TimeSpan.FromMilliseconds(700)); break; // longer than the client's silence limit
+                }
+            }
+        });
+        Task publisher = Task.Run(async () =>
+        {
+            for (int i = 0; i < Signals; i++)
+            {
+                simulator.PublishSignal(101);
+                if (i % 10 == 0)
+                {
+                    await Task.Delay(1);
+                }
+            }
+        });
+
+        List<long> seen = await ReadSeqsAsync(client, Signals, Timeout);
+        await Task.WhenAll(chaos, publisher);
+
+        Assert.Equal(Enumerable.Range(1, Signals).Select(i => (long)i), seen);
+        Assert.True(client.GetStatistics().Reconnects >= 50, $"{client.GetStatistics().Reconnects} reconnects");
+    }
+
+    [Fact]
+    public async Task Restart_WithCheckpointStore_ResumesAfterWhatWasConsumed_NothingTwice()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"c2fast-checkpoint-{Guid.NewGuid():N}.json");
+        await using C2Simulator simulator = await C2Simulator.StartNewAsync(new C2SimulatorOptions { Strategies = [101], History = 0 });
+        simulator.PublishSignals(101, 30);
+        try
+        {
+            // Run 1: subscribes live, consumes 20 of 50 new signals, leaves 30 queued unconsumed.
+            await using (var first = new C2FeedClient(Fast(simulator) with { CheckpointStore = new C2FileCheckpointStore(path) }))
+            {
+                await first.ConnectAsync();
+                await first.SubscribeAsync(C2Channel.Signal, 101, resumeFrom: 30);
+                simulator.PublishSignals(101, 50);
+                Assert.Equal(Enumerable.Range(31, 20).Select(i => (long)i), await ReadSeqsAsync(first, 20, Timeout));
+                await Task.Delay(200); // the other 30 arrive and stay queued: never consumed, never committed
+            }
+
+            Assert.Equal(50, (await new C2FileCheckpointStore(path).LoadAsync())[101]);
+
+            // Run 2: a new process; no resumeFrom given: the checkpoint decides.
+            await using var second = new C2FeedClient(Fast(simulator) with { CheckpointStore = new C2FileCheckpointStore(path) });
+            await second.ConnectAsync();
+            await second.SubscribeAsync(C2Channel.Signal, 101);
+            Assert.Equal(Enumerable.Range(51, 30).Select(i => (long)i), await ReadSeqsAsync(second, 30, Timeout));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task DisconnectAndResume_StalledConsumer_SignalsLosslessAndMemoryBounded()
+    {
+        await using C2Simulator simulator = await C2Simulator.StartNewAsync(new C2SimulatorOptions { Strategies = [101] });
+        var options = Fast(simulator) with
+        {
+            SlowConsumerPolicy = C2SlowConsumerPolicy.DisconnectAndResume,
+            MaxBufferedBytes = 32 * 1024,
+            MaxMessageSize = 16 * 1024,
+        };
+        await using var client = new C2FeedClient(options);
+        await client.ConnectAsync();
+        await client.SubscribeAsync(C2Channel.Signal, 101);
+
+        simulator.PublishSignals(101, 2000); // ~600 KiB: far over the 32 KiB budget
+        await Task.Delay(500);
+        Assert.True(client.GetStatistics().QueuedBytes <= 32 * 1024, $"{client.GetStatistics().QueuedBytes} bytes queued");
+
+        List<long> seen = await ReadSeqsAsync(client, 2000, Timeout);
+        Assert.Equal(Enumerable.Range(1, 2000).Select(i => (long)i), seen);
+        Assert.True(client.GetStatistics().Reconnects > 0);
+        Assert.Equal(0, client.GetStatistics().SignalsDropped);
+    }
+
+    [Fact]
+    public async Task RunConsumers_HandlerAlsoDisposes_NoOtherMessageIsReleased()
+    {
+        await using C2Simulator simulator = await C2Simulator.StartNewAsync(new C2SimulatorOptions { Strategies = [101] });
+        await using var client = new C2FeedClient(Fast(simulator));
+        await client.ConnectAsync();
+        await client.SubscribeAsync(C2Channel.Signal, 101);
+        var seen = new List<long>();
+        var done = new TaskCompletionSource();
+        using var cts = new CancellationTokenSource(Timeout);
+        Task consumers = client.RunConsumersAsync((message, _) =>
+        {
+            seen.Add(message.SeqId!.Value);
+            message.Dispose(); // the handler disposes too: the runner must not release the reused instance
+            if (seen.Count == 300)
+            {
+                done.TrySetResult();
+            }
+
+            return ValueTask.CompletedTask;
+        }, cts.Token);
+
+        simulator.PublishSignals(101, 300);
+        await done.Task.WaitAsync(Timeout);
+
+        Assert.Equal(Enumerable.Range(1, 300).Select(i => (long)i), seen);
+        Assert.Equal(0, client.GetStatistics().QueuedBytes);
+        await client.CloseAsync();
+        await consumers.WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task Gap_WithNullStrategyId_RoutedToItsStrategysPartition()
+    {
+        await using C2Simulator simulator = await C2Simulator.StartNewAsync(new C2SimulatorOptions { Strategies = [101, 102], History = 1100 });
+        await using var client = new C2FeedClient(Fast(simulator) with { ConsumerPartitions = 2 });
+        await client.ConnectAsync();
+        await client.SubscribeAsync(C2Channel.Signal, 101, resumeFrom: 1); // 101 % 2 == 1
+
+        using var cts = new CancellationTokenSource(Timeout);
+        ChannelReaderHelper reader = new(client.GetPartition(1));
+        List<C2MessageType> types = await reader.ReadTypesAsync(1001, cts.Token);
+
+        Assert.Equal(C2MessageType.Gap, types[^1]);
+        Assert.Equal(0, client.GetPartition(0).Count);
+    }
+
+    [Fact]
+    public async Task Close_ServerStreamsAndIgnoresClose_CloseAndDisposeEndCleanly()
+    {
+        await using var server = await RawKestrelServer.StartAsync(async peer =>
+        {
+            await peer.AcceptAsync();
+            await peer.WriteAsync(TestFrames.Text("""{"msg_type":"connection.connected","id":"msg_1","timestamp":"2024-01-01T12:00:00Z","v":4}"""));
+            try
+            {
+                for (int i = 1; i < 200_000; i++)
+                {
+                    await peer.WriteAsync(TestFrames.Text($$$"""{"msg_type":"strategy.signal","seq_id":{{{i}}},"payload":{"strategy_id":7}}"""));
+                }
+            }
+            catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException)
+            {
+                // The client dropped TCP after its close timeout.
+            }
+        });
+        var client = new C2FeedClient(ClientHarness.Options(server.Url("/ws")) with { CloseTimeout = TimeSpan.FromMilliseconds(300), Reconnect = false });
+        await client.ConnectAsync();
+        await Task.Delay(100);
+
+        await client.CloseAsync().WaitAsync(Timeout);
+        await client.Completion.WaitAsync(Timeout);
+        await client.DisposeAsync().AsTask().WaitAsync(Timeout);
+    }
+
+    private sealed class ChannelReaderHelper(System.Threading.Channels.ChannelReader<C2FeedMessage> reader)
+    {
+        public async Task<List<C2MessageType>> ReadTypesAsync(int count, CancellationToken cancellationToken)
+        {
+            var types = new List<C2MessageType>();
+            while (types.Count < count)
+            {
+                using C2FeedMessage message = await reader.ReadAsync(cancellationToken);
+                types.Add(message.Type);
+            }
+
+            return types;
+        }
+    }
+}
