@@ -37,11 +37,14 @@ internal sealed class StreamCommand
     private readonly Option<double?> _heartbeatTimeout = new("--heartbeat-timeout") { Description = "Treat the connection as dead after S seconds without any frame (default 40)." };
     private readonly Option<int?> _maxMessageSize = new("--max-message-size") { Description = "Largest message accepted, in bytes (default 16 MiB)." };
     private readonly Option<FileInfo?> _apiKeyFile = new("--api-key-file") { Description = "Read the API key from this file instead of the C2_API_KEY environment variable." };
+    private readonly Option<bool> _noReconnect = new("--no-reconnect") { Description = "End on the first lost connection instead of reconnecting." };
+    private readonly Option<int> _maxRetries = new("--max-retries") { Description = "Consecutive failed reconnect attempts before giving up (default 10).", DefaultValueFactory = _ => 10 };
+    private readonly Option<FileInfo?> _checkpoint = new("--checkpoint") { Description = "Keep the last printed seq_id per strategy in FILE, so a restart resumes after it." };
 
     public StreamCommand()
     {
         Command = new Command("stream", "Stream signals and positions of C2 strategies to stdout as NDJSON (API key from C2_API_KEY).");
-        foreach (Option option in new Option[] { _strategies, _channel, _url, _resumeFrom, _maxMessages, _duration, _caFile, _heartbeatTimeout, _maxMessageSize, _apiKeyFile })
+        foreach (Option option in new Option[] { _strategies, _channel, _url, _resumeFrom, _maxMessages, _duration, _caFile, _heartbeatTimeout, _maxMessageSize, _apiKeyFile, _noReconnect, _maxRetries, _checkpoint })
         {
             Command.Options.Add(option);
         }
@@ -100,6 +103,9 @@ internal sealed class StreamCommand
                 HeartbeatInterval = result.GetValue(_heartbeatTimeout) is double s ? TimeSpan.FromSeconds(s) : TimeSpan.FromSeconds(30),
                 HeartbeatGrace = result.GetValue(_heartbeatTimeout) is null ? TimeSpan.FromSeconds(10) : TimeSpan.Zero,
                 MaxMessageSize = result.GetValue(_maxMessageSize) ?? 16 * 1024 * 1024,
+                Reconnect = !result.GetValue(_noReconnect),
+                MaxReconnectAttempts = Math.Max(1, result.GetValue(_maxRetries)),
+                CheckpointStore = result.GetValue(_checkpoint) is FileInfo checkpoint ? new C2FileCheckpointStore(checkpoint.FullName) : null,
             };
             options.Validate();
         }
@@ -123,6 +129,7 @@ internal sealed class StreamCommand
         client.ServerError += (_, e) => error.WriteLine($"error {string.Join("; ", e.Errors.Select(x => $"{x.Code} {x.Field} {x.Message}"))}");
         client.ProtocolError += (_, e) => error.WriteLine($"protocol-error {e.Reason} ({e.RawMessage.Length} bytes)");
         client.MessagesDropped += (_, e) => error.WriteLine($"dropped {e.TotalDropped}");
+        client.Reconnecting += (_, e) => error.WriteLine($"reconnecting (attempt {e.Attempt}, in {e.Delay.TotalSeconds:0.###} s) after: {e.LastError?.Message}");
 
         Stream stdout = Console.OpenStandardOutput();
         var output = new BufferedStream(stdout, 64 * 1024);
@@ -149,23 +156,30 @@ internal sealed class StreamCommand
 
             await error.WriteLineAsync($"subscribed to {strategies.Length} strateg{(strategies.Length == 1 ? "y" : "ies")} ({channel})").ConfigureAwait(false);
             ChannelReader<C2FeedMessage> messages = client.Messages;
+            var batch = new List<C2FeedMessage>(1024);
             while (printed < max && await messages.WaitToReadAsync(stop.Token).ConfigureAwait(false))
             {
-                while (printed < max && messages.TryRead(out C2FeedMessage? message))
+                while (printed < max && batch.Count < 4096 && messages.TryRead(out C2FeedMessage? message))
                 {
-                    using (message)
+                    batch.Add(message);
+                    if (message.Type is C2MessageType.Signal or C2MessageType.Positions)
                     {
-                        if (message.Type is C2MessageType.Signal or C2MessageType.Positions)
-                        {
-                            output.Write(message.Json.Span);
-                            output.WriteByte((byte)'\n');
-                            printed++;
-                        }
+                        output.Write(message.Json.Span);
+                        output.WriteByte((byte)'\n');
+                        printed++;
                     }
                 }
 
-                // The queue ran dry: push the batch out before waiting.
+                // The queue ran dry (or the batch is full): push the batch out, and only then release
+                // the leases, which is what moves the checkpoint: nothing counts as done before it is on stdout.
                 await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                foreach (C2FeedMessage done in batch)
+                {
+                    done.Dispose();
+                }
+
+                batch.Clear();
+                await client.SaveCheckpointsAsync(CancellationToken.None).ConfigureAwait(false);
             }
 
             if (printed >= max || stop.IsCancellationRequested)
