@@ -11,6 +11,7 @@ internal static class CliApp
         var root = new RootCommand("c2fast: a fast Collective2 API v4 WebSocket feed handler, and a local simulator of the C2 server.");
         root.Subcommands.Add(new SimulateCommand().Command);
         root.Subcommands.Add(new StreamCommand().Command);
+        root.Subcommands.Add(new DemoCommand().Command);
         return root;
     }
 }
