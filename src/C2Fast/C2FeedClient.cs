@@ -44,6 +44,7 @@ public sealed class C2FeedClient : IAsyncDisposable
     private volatile bool _closing;
     private C2FeedException? _lastReconnectError;
     private readonly CheckpointTracker? _checkpoints;
+    private Task _currentLoop = Task.CompletedTask;
     private int _state; // 0 new, 1 connecting, 2 connected, 3 ended, 4 disposed
 
     /// <summary>Creates a client; nothing connects until <see cref="ConnectAsync"/>.</summary>
@@ -253,6 +254,7 @@ public sealed class C2FeedClient : IAsyncDisposable
 
             string? connectionId = await dispatcher.Connected.ConfigureAwait(false);
             _connection = connection;
+            _currentLoop = loop;
             if (Interlocked.CompareExchange(ref _state, 2, 1) != 1)
             {
                 throw new OperationCanceledException("The client was disposed while connecting.");
@@ -418,8 +420,19 @@ public sealed class C2FeedClient : IAsyncDisposable
                 _sequences.Seed(strategyId, resume);
             }
 
+            Task loop = _currentLoop;
+            Log.Requesting(_logger, subscribe ? "subscribe" : "unsubscribe", channel, strategyId, resumeFrom, request.RequestId);
             await connection.SendAsync(buffer.AsMemory(0, length), isText: true, cancellationToken).ConfigureAwait(false);
-            await request.Completion.Task.WaitAsync(_options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+
+            // The answer, or the end of the connection that carried the request: never wait out a dead one.
+            Task first = await Task.WhenAny(request.Completion.Task, loop).WaitAsync(_options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+            if (first != request.Completion.Task)
+            {
+                _subscriptions.Abandon(request);
+                throw new C2FeedException(C2FeedError.ConnectionLost, $"The connection ended before the {(subscribe ? "subscription" : "unsubscription")} of {channel} {strategyId} was answered.");
+            }
+
+            await request.Completion.Task.ConfigureAwait(false);
         }
         catch (TimeoutException ex)
         {

@@ -80,6 +80,11 @@ internal sealed class FeedDispatcher : IMessageHandler
             case MessageType.StrategyPositions:
                 return Shed(connection, envelope, payload) || Deliver(payload, envelope, C2MessageType.Positions, StrategyOf(envelope));
             case MessageType.Gap:
+                if (Shed(connection, envelope, payload))
+                {
+                    return true; // it belongs to a replay this connection discards; the next resume decides again
+                }
+
                 _counters.Gaps++;
                 // The documented gap has "strategy_id": null: take the strategy from its channel, so the
                 // gap lands in the same partition as that strategy's signals.

@@ -38,6 +38,9 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Warning, "Consumers are {Bytes} bytes behind: disconnecting, to resume once they have drained.")]
     public static partial void Shedding(ILogger logger, long bytes);
 
+    [LoggerMessage(13, LogLevel.Debug, "Requesting {Action} {Channel} {StrategyId} resume_from {ResumeFrom} ({RequestId}).")]
+    public static partial void Requesting(ILogger logger, string action, C2Channel channel, long strategyId, long? resumeFrom, string requestId);
+
     [LoggerMessage(8, LogLevel.Debug, "Subscription {Action} {Channel} {StrategyId} acknowledged ({RequestId}).")]
     public static partial void Acknowledged(ILogger logger, string action, C2Channel channel, long strategyId, string requestId);
 }
