@@ -213,11 +213,16 @@ public class C2FeedClientTests
         await client.ConnectAsync();
         await client.SubscribeAsync(C2Channel.Signal, 101);
 
-        // Nobody reads Messages for 2 s: ten heartbeat periods, five times the server's grace.
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        // Nobody reads Messages while at least seven heartbeat periods pass (over the server's grace).
+        DateTime deadline = DateTime.UtcNow + Timeout;
+        while (client.GetStatistics().HeartbeatsAcknowledged < 7 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
 
         C2FeedStatistics stats = client.GetStatistics();
         Assert.True(client.IsConnected);
+        Assert.Equal(0, stats.Reconnects); // never dropped for a missed heartbeat
         Assert.True(stats.HeartbeatsAcknowledged >= 7, $"{stats.HeartbeatsAcknowledged} heartbeats acked");
         Assert.True(stats.QueuedMessages > 100, $"{stats.QueuedMessages} queued");
         Assert.True(simulator.GetCounters().AcksReceived >= 7);

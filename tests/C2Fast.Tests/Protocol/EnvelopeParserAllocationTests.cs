@@ -84,15 +84,22 @@ public class EnvelopeParserAllocationTests
             check += ParseOnce(sequence);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < iterations; i++)
+        // Best of three rounds: the JIT may compile (tier-up / OSR) on this very thread during one
+        // round and that one-off is not the parser's; a per-call allocation shows in every round.
+        long best = long.MaxValue;
+        for (int round = 0; round < 3; round++)
         {
-            check += ParseOnce(sequence);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < iterations; i++)
+            {
+                check += ParseOnce(sequence);
+            }
+
+            best = Math.Min(best, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        long after = GC.GetAllocatedBytesForCurrentThread();
         Assert.True(check > 0);
-        return after - before;
+        return best;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
