@@ -121,9 +121,9 @@ public class EngineHooksTests
         await using var server = await RawKestrelServer.StartAsync(async peer =>
         {
             await peer.AcceptAsync();
-            for (int i = 0; i < 8; i++)
+            for (int i = 0; i < 12; i++)
             {
-                await Task.Delay(100);
+                await Task.Delay(100); // 1.2 s in all, twice the silence limit; a loaded machine may stretch a gap to ~300 ms
                 await peer.WriteAsync(TestFrames.Ping("alive"));
             }
 
@@ -132,7 +132,7 @@ public class EngineHooksTests
         });
         await using var connection = await WebSocketConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws")));
 
-        CloseResult closed = await connection.RunAsync(new RecordingHandler(), TimeSpan.FromMilliseconds(400)).WaitAsync(ClientHarness.Timeout);
+        CloseResult closed = await connection.RunAsync(new RecordingHandler(), TimeSpan.FromMilliseconds(600)).WaitAsync(ClientHarness.Timeout);
 
         Assert.Equal(1000, closed.Code);
     }
