@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using C2Fast.Protocol;
 
+using C2Fast.Tests.TestData;
+
 namespace C2Fast.Tests.Protocol;
 
 /// <summary>House-style rule 8: 0 B per message, measured with <see cref="GC.GetAllocatedBytesForCurrentThread"/> after warm-up.</summary>
@@ -36,8 +38,8 @@ public class EnvelopeParserAllocationTests
     public void Parse_ValidMessageMultiSegment_ZeroBytesAllocated(string json)
     {
         byte[] bytes = ProtocolSamples.Utf8(json);
-        ReadOnlySequence<byte> thirds = TestSequence.SplitAt(bytes, bytes.Length / 3, 2 * bytes.Length / 3);
-        ReadOnlySequence<byte> bytewise = TestSequence.OneBytePerSegment(bytes);
+        ReadOnlySequence<byte> thirds = Sequences.SplitAt(bytes, bytes.Length / 3, 2 * bytes.Length / 3);
+        ReadOnlySequence<byte> bytewise = Sequences.OneBytePerSegment(bytes);
 
         Assert.Equal(0, MeasureSequence(thirds, Iterations));
         Assert.Equal(0, MeasureSequence(bytewise, Iterations / 10));
@@ -48,7 +50,7 @@ public class EnvelopeParserAllocationTests
     {
         byte[] bytes = ProtocolSamples.Utf8("""{"msg_type":"subscription.ack","request_id":"my\u002dsub-001"}""");
         Assert.Equal(OperationStatus.Done, EnvelopeParser.Parse(bytes, out Envelope e, out _));
-        ReadOnlySequence<byte> split = TestSequence.SplitAt(bytes, 50);
+        ReadOnlySequence<byte> split = Sequences.SplitAt(bytes, 50);
 
         long allocated = MeasureUnescape(bytes, split, e.RequestId);
 

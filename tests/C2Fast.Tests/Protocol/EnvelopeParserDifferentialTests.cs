@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using C2Fast.Protocol;
 
+using C2Fast.Tests.TestData;
+
 namespace C2Fast.Tests.Protocol;
 
 /// <summary>
@@ -47,7 +49,7 @@ public class EnvelopeParserDifferentialTests
             OperationStatus status = EnvelopeParser.Parse(bytes, out Envelope actual, out EnvelopeError error, maxDepth);
             Reference.Check(json, bytes, maxDepth, status, actual, error);
 
-            ReadOnlySequence<byte> split = TestSequence.RandomSplit(bytes, random, maxCuts: 6);
+            ReadOnlySequence<byte> split = Sequences.RandomSplit(bytes, random, maxCuts: 6);
             OperationStatus splitStatus = EnvelopeParser.Parse(split, out Envelope splitEnvelope, out EnvelopeError splitError, maxDepth);
             Assert.Equal(status, splitStatus);
             Assert.Equal(error, splitError);

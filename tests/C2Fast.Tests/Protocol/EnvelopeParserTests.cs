@@ -3,6 +3,8 @@ using System.Text;
 using C2Fast.Protocol;
 using static C2Fast.Tests.Protocol.ProtocolSamples;
 
+using C2Fast.Tests.TestData;
+
 namespace C2Fast.Tests.Protocol;
 
 public class EnvelopeParserTests
@@ -451,7 +453,7 @@ public class EnvelopeParserTests
         byte[] bytes = Utf8(json);
 
         Assert.Equal(error, ParseInvalid(bytes));
-        Assert.Equal(error, ParseInvalid(TestSequence.OneBytePerSegment(bytes)));
+        Assert.Equal(error, ParseInvalid(Sequences.OneBytePerSegment(bytes)));
     }
 
     [Fact]
@@ -542,7 +544,7 @@ public class EnvelopeParserTests
     public void Parse_MaxDepthOutOfRange_Throws(int maxDepth)
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => EnvelopeParser.Parse(Utf8(Heartbeat), out _, out _, maxDepth));
-        Assert.Throws<ArgumentOutOfRangeException>(() => EnvelopeParser.Parse(TestSequence.SplitAt(Utf8(Heartbeat), 3), out _, out _, maxDepth));
+        Assert.Throws<ArgumentOutOfRangeException>(() => EnvelopeParser.Parse(Sequences.SplitAt(Utf8(Heartbeat), 3), out _, out _, maxDepth));
     }
 
     // ---- multi-segment input -----------------------------------------------------------------
@@ -557,10 +559,10 @@ public class EnvelopeParserTests
 
             for (int i = 0; i <= bytes.Length; i++)
             {
-                AssertSameParse(whole, bytes, TestSequence.SplitAt(bytes, i));
+                AssertSameParse(whole, bytes, Sequences.SplitAt(bytes, i));
             }
 
-            AssertSameParse(whole, bytes, TestSequence.OneBytePerSegment(bytes));
+            AssertSameParse(whole, bytes, Sequences.OneBytePerSegment(bytes));
         }
     }
 
@@ -576,7 +578,7 @@ public class EnvelopeParserTests
             {
                 for (int j = i; j <= bytes.Length; j++)
                 {
-                    AssertSameParse(whole, bytes, TestSequence.SplitAt(bytes, i, j));
+                    AssertSameParse(whole, bytes, Sequences.SplitAt(bytes, i, j));
                 }
             }
         }
@@ -610,7 +612,7 @@ public class EnvelopeParserTests
         Assert.Equal(OperationStatus.Done, EnvelopeParser.Unescape(bytes, e.RequestId, destination, out int written));
         Assert.Equal("my-sub/001 \"q\" é😀", Encoding.UTF8.GetString(destination[..written]));
 
-        ReadOnlySequence<byte> split = TestSequence.OneBytePerSegment(bytes);
+        ReadOnlySequence<byte> split = Sequences.OneBytePerSegment(bytes);
         Assert.Equal(OperationStatus.Done, EnvelopeParser.Unescape(split, e.RequestId, destination, out written));
         Assert.Equal("my-sub/001 \"q\" é😀", Encoding.UTF8.GetString(destination[..written]));
     }
@@ -645,7 +647,7 @@ public class EnvelopeParserTests
         Envelope e = ParseValid(bytes);
 
         Assert.Equal(OperationStatus.InvalidData, EnvelopeParser.Unescape(bytes, e.Payload, new byte[bytes.Length], out _));
-        Assert.Equal(OperationStatus.InvalidData, EnvelopeParser.Unescape(TestSequence.SplitAt(bytes, 50), e.Payload, new byte[bytes.Length], out _));
+        Assert.Equal(OperationStatus.InvalidData, EnvelopeParser.Unescape(Sequences.SplitAt(bytes, 50), e.Payload, new byte[bytes.Length], out _));
     }
 
     [Fact]
@@ -654,7 +656,7 @@ public class EnvelopeParserTests
         const string json = """{"msg_type":"subscription.ack","request_id":"my\u002dsub-001","id":"plain"}""";
         byte[] bytes = Utf8(json);
         Envelope e = ParseValid(bytes);
-        ReadOnlySequence<byte> split = TestSequence.OneBytePerSegment(bytes);
+        ReadOnlySequence<byte> split = Sequences.OneBytePerSegment(bytes);
 
         Assert.True(EnvelopeParser.TextEquals(bytes, e.RequestId, "my-sub-001"u8));
         Assert.False(EnvelopeParser.TextEquals(bytes, e.RequestId, "my-sub-002"u8));

@@ -28,7 +28,28 @@ internal static class Sequences
         return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
     }
 
-    public static ReadOnlySequence<byte> SplitAt(byte[] data, int offset) => FromChunks(data[..offset], data[offset..]);
+    /// <summary>Splits <paramref name="data"/> before each of <paramref name="offsets"/> (ascending); empty segments allowed.</summary>
+    public static ReadOnlySequence<byte> SplitAt(byte[] data, params int[] offsets)
+    {
+        var chunks = new List<byte[]>(offsets.Length + 1);
+        int previous = 0;
+        foreach (int offset in offsets)
+        {
+            chunks.Add(data[previous..offset]);
+            previous = offset;
+        }
+
+        chunks.Add(data[previous..]);
+        return FromChunks([.. chunks]);
+    }
+
+    /// <summary>Random cut points, each segment in its own guarded array (nothing contiguous by accident).</summary>
+    public static ReadOnlySequence<byte> RandomSplit(byte[] data, Random random, int maxCuts)
+    {
+        int cuts = random.Next(1, maxCuts + 1);
+        int[] offsets = Enumerable.Range(0, cuts).Select(_ => random.Next(0, data.Length + 1)).Order().ToArray();
+        return SplitAt(data, offsets);
+    }
 
     public static ReadOnlySequence<byte> OneBytePerSegment(byte[] data) => FromChunks(data.Select(b => new[] { b }).ToArray());
 
