@@ -159,6 +159,9 @@ internal sealed class StreamCommand
             var batch = new List<C2FeedMessage>(1024);
             while (printed < max && await messages.WaitToReadAsync(stop.Token).ConfigureAwait(false))
             {
+                // A strategy's first signal anchors its checkpoint (seq - 1): make that durable before
+                // anything is printed, so a kill before the first commit is saved still resumes here.
+                await client.SaveCheckpointsAsync(CancellationToken.None).ConfigureAwait(false);
                 while (printed < max && batch.Count < 4096 && messages.TryRead(out C2FeedMessage? message))
                 {
                     batch.Add(message);

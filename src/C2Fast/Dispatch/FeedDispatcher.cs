@@ -32,9 +32,11 @@ internal sealed class FeedDispatcher : IMessageHandler
     private readonly int _maxDepth;
     private readonly TaskCompletionSource<string?> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _shedding;
+    private readonly CheckpointTracker? _checkpoints;
 
-    public FeedDispatcher(FeedQueues queues, SequenceTracker sequences, SubscriptionRegistry subscriptions, FeedEvents events, int maxDepth, ILogger logger)
+    public FeedDispatcher(FeedQueues queues, SequenceTracker sequences, SubscriptionRegistry subscriptions, FeedEvents events, int maxDepth, ILogger logger, CheckpointTracker? checkpoints = null)
     {
+        _checkpoints = checkpoints;
         _queues = queues;
         _counters = queues.Counters;
         _sequences = sequences;
@@ -74,6 +76,11 @@ internal sealed class FeedDispatcher : IMessageHandler
                 {
                     _counters.DuplicatesDiscarded++;
                     return true;
+                }
+
+                if (_checkpoints is not null && envelope.HasStrategyId && envelope.HasSeqId)
+                {
+                    _checkpoints.Anchor(envelope.StrategyId, envelope.SeqId);
                 }
 
                 return Deliver(payload, envelope, C2MessageType.Signal, StrategyOf(envelope));

@@ -55,6 +55,22 @@ internal sealed class CheckpointTracker : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The first signal seen for a strategy that has no checkpoint yet: record "everything before it"
+    /// (seq - 1) so that a crash before the first commit is saved still resumes here, rather than live.
+    /// </summary>
+    public void Anchor(long strategyId, long seqId)
+    {
+        lock (_committed)
+        {
+            if (!_committed.ContainsKey(strategyId))
+            {
+                _committed[strategyId] = Math.Max(0, seqId - 1);
+                _dirty = true;
+            }
+        }
+    }
+
     /// <summary>A consumer finished with this signal (called from <see cref="C2FeedMessage.Dispose"/>).</summary>
     public void Commit(long strategyId, long seqId)
     {
