@@ -116,7 +116,8 @@ public class SeedClientInteropTests
     {
         await using var sim = await SimOptions.StartAsync(new C2SimulatorOptions
         {
-            UseTls = true, HeartbeatInterval = TimeSpan.FromSeconds(0.2), HeartbeatGrace = TimeSpan.FromSeconds(0.2),
+            // Grace wide enough for a python start-up on a loaded machine: this test is about TLS trust, not timing.
+            UseTls = true, HeartbeatInterval = TimeSpan.FromSeconds(0.2), HeartbeatGrace = TimeSpan.FromSeconds(2),
         });
         var caPath = Path.Combine(Path.GetTempPath(), $"c2sim-ca-{Guid.NewGuid():N}.pem");
         await File.WriteAllTextAsync(caPath, sim.CaCertificatePem);
