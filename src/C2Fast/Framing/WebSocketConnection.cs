@@ -133,9 +133,6 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         return _loop;
     }
 
-    /// <summary>The time since the loop last received bytes.</summary>
-    public TimeSpan SinceLastReceive => TimeSpan.FromMilliseconds(Environment.TickCount64 - Volatile.Read(ref _lastReceiveTicks));
-
     /// <summary>
     /// Queues a text message to send right after the current frame is handled (loop thread only,
     /// from <see cref="IMessageHandler.OnMessage"/>). Masked here with a fresh key; no allocation

@@ -21,12 +21,10 @@ public class DeliveryGuaranteeTests(Xunit.Abstractions.ITestOutputHelper output)
         HeartbeatGrace = TimeSpan.FromMilliseconds(400),
     };
 
-    private static readonly List<long> LastSeen = [];
-
-    private static async Task<List<long>> ReadSeqsAsync(C2FeedClient client, int count, TimeSpan timeout)
+    /// <summary>Reads signal seq_ids into <paramref name="seen"/> (so a caller can report progress when this times out).</summary>
+    private static async Task<List<long>> ReadSeqsAsync(C2FeedClient client, int count, TimeSpan timeout, List<long>? seen = null)
     {
-        var seen = LastSeen;
-        seen.Clear();
+        seen ??= [];
         using var cts = new CancellationTokenSource(timeout);
         await foreach (C2FeedMessage message in client.ReadAllAsync(cts.Token))
         {
@@ -116,16 +114,16 @@ public class DeliveryGuaranteeTests(Xunit.Abstractions.ITestOutputHelper output)
             }
         });
 
-        List<long> seen;
+        var seen = new List<long>();
         try
         {
-            seen = await ReadSeqsAsync(client, Signals - published, TimeSpan.FromSeconds(30));
+            await ReadSeqsAsync(client, Signals - published, TimeSpan.FromSeconds(30), seen);
         }
         catch (OperationCanceledException)
         {
-            var holes = Enumerable.Range(published + 1, Signals - published).Select(i => (long)i).Except(LastSeen).ToList();
+            var holes = Enumerable.Range(published + 1, Signals - published).Select(i => (long)i).Except(seen).ToList();
             C2FeedStatistics st = client.GetStatistics();
-            output.WriteLine($"seen {LastSeen.Count} holes {holes.Count} first {holes.FirstOrDefault()} last {holes.LastOrDefault()} sorted {LastSeen.SequenceEqual(LastSeen.Order())} delivered {st.MessagesDelivered} dup {st.DuplicatesDiscarded} rc {st.Reconnects} last {simulator.GetLastSeqId(101)} conn {client.IsConnected}");
+            output.WriteLine($"seen {seen.Count} holes {holes.Count} first {holes.FirstOrDefault()} last {holes.LastOrDefault()} sorted {seen.SequenceEqual(seen.Order())} delivered {st.MessagesDelivered} dup {st.DuplicatesDiscarded} rc {st.Reconnects} last {simulator.GetLastSeqId(101)} conn {client.IsConnected}");
             throw;
         }
 
