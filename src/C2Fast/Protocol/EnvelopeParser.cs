@@ -38,7 +38,7 @@ namespace C2Fast.Protocol;
 /// <see cref="OperationStatus.NeedMoreData"/> (a truncated message is invalid JSON).
 /// </para>
 /// </remarks>
-internal static class EnvelopeParser
+internal static partial class EnvelopeParser
 {
     /// <summary>The default maximum nesting depth (the root object counts as 1), as <see cref="JsonReaderOptions.MaxDepth"/>'s default.</summary>
     public const int DefaultMaxDepth = 64;
@@ -47,6 +47,10 @@ internal static class EnvelopeParser
     public const int MaxSupportedDepth = 4096;
 
     private const int MaxInputLength = int.MaxValue;
+
+    // Multi-segment messages up to this size are scanned from a contiguous pooled copy (copying is
+    // ~20x cheaper per byte than tokenizing); larger ones go to the reader's multi-segment mode.
+    private const int MaxScanCopy = 64 * 1024;
 
     [Flags]
     private enum Field : byte
@@ -78,6 +82,12 @@ internal static class EnvelopeParser
     public static OperationStatus Parse(ReadOnlySpan<byte> message, out Envelope envelope, out EnvelopeError error, int maxDepth = DefaultMaxDepth)
     {
         ValidateMaxDepth(maxDepth);
+        if (TryScan(message, maxDepth, out envelope))
+        {
+            error = EnvelopeError.None;
+            return OperationStatus.Done;
+        }
+
         var reader = new Utf8JsonReader(message, ReaderOptions(maxDepth));
         return ParseGuarded(ref reader, maxDepth, out envelope, out error);
     }
@@ -102,6 +112,13 @@ internal static class EnvelopeParser
             envelope = default;
             error = EnvelopeError.TooLarge;
             return OperationStatus.InvalidData;
+        }
+
+        // A message split across pipe segments: copied once for the fast path.
+        if (message.Length <= MaxScanCopy && TryScanCopy(message, maxDepth, out envelope))
+        {
+            error = EnvelopeError.None;
+            return OperationStatus.Done;
         }
 
         var reader = new Utf8JsonReader(message, ReaderOptions(maxDepth));
@@ -220,6 +237,17 @@ internal static class EnvelopeParser
 
         var reader = new Utf8JsonReader(message.Slice(range.Start - 1, range.Length + 2));
         return ReadsAsStringEqualTo(ref reader, utf8Text);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool TryScanCopy(in ReadOnlySequence<byte> message, int maxDepth, out Envelope envelope)
+    {
+        int length = (int)message.Length;
+        byte[] copy = ArrayPool<byte>.Shared.Rent(length);
+        message.CopyTo(copy);
+        bool done = TryScan(copy.AsSpan(0, length), maxDepth, out envelope);
+        ArrayPool<byte>.Shared.Return(copy);
+        return done;
     }
 
     private static JsonReaderOptions ReaderOptions(int maxDepth) =>
@@ -597,24 +625,22 @@ internal static class EnvelopeParser
     // Every envelope name has a distinct length: one length switch and one compare on the common path.
     private static Field MatchField(ref Utf8JsonReader reader)
     {
-        if (!reader.ValueIsEscaped && !reader.HasValueSequence)
-        {
-            ReadOnlySpan<byte> name = reader.ValueSpan;
-            return name.Length switch
-            {
-                8 when name.SequenceEqual(ProtocolNames.MsgType) => Field.MsgType,
-                2 when name.SequenceEqual(ProtocolNames.Id) => Field.Id,
-                6 when name.SequenceEqual(ProtocolNames.SeqId) => Field.SeqId,
-                10 when name.SequenceEqual(ProtocolNames.RequestId) => Field.RequestId,
-                9 when name.SequenceEqual(ProtocolNames.Timestamp) => Field.Timestamp,
-                1 when name.SequenceEqual(ProtocolNames.Version) => Field.Version,
-                7 when name.SequenceEqual(ProtocolNames.Payload) => Field.Payload,
-                _ => Field.None,
-            };
-        }
-
-        return MatchFieldSlow(ref reader);
+        return !reader.ValueIsEscaped && !reader.HasValueSequence ? MatchFieldName(reader.ValueSpan) : MatchFieldSlow(ref reader);
     }
+
+    // The raw bytes of an unescaped name.
+    private static Field MatchFieldName(ReadOnlySpan<byte> name) =>
+        name.Length switch
+        {
+            8 when name.SequenceEqual(ProtocolNames.MsgType) => Field.MsgType,
+            2 when name.SequenceEqual(ProtocolNames.Id) => Field.Id,
+            6 when name.SequenceEqual(ProtocolNames.SeqId) => Field.SeqId,
+            10 when name.SequenceEqual(ProtocolNames.RequestId) => Field.RequestId,
+            9 when name.SequenceEqual(ProtocolNames.Timestamp) => Field.Timestamp,
+            1 when name.SequenceEqual(ProtocolNames.Version) => Field.Version,
+            7 when name.SequenceEqual(ProtocolNames.Payload) => Field.Payload,
+            _ => Field.None,
+        };
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static Field MatchFieldSlow(ref Utf8JsonReader reader)
@@ -660,25 +686,23 @@ internal static class EnvelopeParser
     // Every known msg_type has a distinct length too.
     private static MessageType MatchType(ref Utf8JsonReader reader)
     {
-        if (!reader.ValueIsEscaped && !reader.HasValueSequence)
-        {
-            ReadOnlySpan<byte> value = reader.ValueSpan;
-            return value.Length switch
-            {
-                9 when value.SequenceEqual(ProtocolNames.Heartbeat) => MessageType.Heartbeat,
-                15 when value.SequenceEqual(ProtocolNames.StrategySignal) => MessageType.StrategySignal,
-                18 when value.SequenceEqual(ProtocolNames.StrategyPositions) => MessageType.StrategyPositions,
-                16 when value.SequenceEqual(ProtocolNames.SubscriptionAck) => MessageType.SubscriptionAck,
-                3 when value.SequenceEqual(ProtocolNames.Gap) => MessageType.Gap,
-                5 when value.SequenceEqual(ProtocolNames.Error) => MessageType.Error,
-                20 when value.SequenceEqual(ProtocolNames.ConnectionConnected) => MessageType.ConnectionConnected,
-                23 when value.SequenceEqual(ProtocolNames.ConnectionDisconnected) => MessageType.ConnectionDisconnected,
-                _ => MessageType.Unknown,
-            };
-        }
-
-        return MatchTypeSlow(ref reader);
+        return !reader.ValueIsEscaped && !reader.HasValueSequence ? MatchTypeName(reader.ValueSpan) : MatchTypeSlow(ref reader);
     }
+
+    // The raw bytes of an unescaped msg_type.
+    private static MessageType MatchTypeName(ReadOnlySpan<byte> value) =>
+        value.Length switch
+        {
+            9 when value.SequenceEqual(ProtocolNames.Heartbeat) => MessageType.Heartbeat,
+            15 when value.SequenceEqual(ProtocolNames.StrategySignal) => MessageType.StrategySignal,
+            18 when value.SequenceEqual(ProtocolNames.StrategyPositions) => MessageType.StrategyPositions,
+            16 when value.SequenceEqual(ProtocolNames.SubscriptionAck) => MessageType.SubscriptionAck,
+            3 when value.SequenceEqual(ProtocolNames.Gap) => MessageType.Gap,
+            5 when value.SequenceEqual(ProtocolNames.Error) => MessageType.Error,
+            20 when value.SequenceEqual(ProtocolNames.ConnectionConnected) => MessageType.ConnectionConnected,
+            23 when value.SequenceEqual(ProtocolNames.ConnectionDisconnected) => MessageType.ConnectionDisconnected,
+            _ => MessageType.Unknown,
+        };
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static MessageType MatchTypeSlow(ref Utf8JsonReader reader)
