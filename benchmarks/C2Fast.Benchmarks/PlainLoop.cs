@@ -3,12 +3,13 @@ using System.Diagnostics;
 namespace C2Fast.Benchmarks;
 
 /// <summary>
-/// Runs one envelope contender in a plain loop, for instruction counts under
-/// <c>valgrind --tool=callgrind</c> (stable on a noisy machine, unlike wall time):
-/// run twice with different counts and divide the difference in instructions by the difference in iterations.
+/// Runs one envelope contender in a plain loop: a target for profilers (<c>dotnet-trace</c>,
+/// <c>DOTNET_JitDisasm</c>) and a quick interleaved check between BenchmarkDotNet runs. Not a
+/// measurement: figures come from BenchmarkDotNet. (Under valgrind the JIT falls back to
+/// MinOpts for many methods here, so callgrind counts do not describe the real code.)
 /// </summary>
-/// <example><c>DOTNET_TieredCompilation=0 valgrind --tool=callgrind dotnet C2Fast.Benchmarks.dll --loop Parser Signal 20000</c></example>
-internal static class InstructionLoop
+/// <example><c>dotnet C2Fast.Benchmarks.dll --loop Parser Signal 1000000</c></example>
+internal static class PlainLoop
 {
     public static int Run(string[] args)
     {
