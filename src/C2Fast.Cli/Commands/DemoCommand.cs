@@ -63,7 +63,9 @@ internal sealed class DemoCommand
         await using ConfiguredAsyncDisposable clientScope = client.ConfigureAwait(false);
         int gaps = 0;
         client.GapDetected += (_, _) => Interlocked.Increment(ref gaps);
-        client.Reconnecting += (_, e) => output.WriteLine($"  reconnecting (attempt {e.Attempt}) after: {e.LastError?.Error}");
+        // On a terminal the status is one line redrawn in place; redirected, it is a plain line per second.
+        var status = new StatusLine(output, interactive: ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected);
+        client.Reconnecting += (_, e) => status.Event($"  reconnecting (attempt {e.Attempt}) after: {e.LastError?.Error}");
 
         await output.WriteLineAsync($"c2fast demo: simulator on {simulator.Uri} (TLS, own CA), {strategies.Length} strategies × {rate} signals/s, heartbeat every 1 s, {disconnects} injected disconnects, {duration.TotalSeconds:0} s").ConfigureAwait(false);
         await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
@@ -124,19 +126,22 @@ internal sealed class DemoCommand
                     }
                 }
 
-                if (dropped < disconnects && clock.Elapsed > publishFor * (dropped + 1) / (disconnects + 1))
+                // Only a live, subscribed connection is dropped: an injection during a reconnect would hit nothing.
+                if (dropped < disconnects && clock.Elapsed > publishFor * (dropped + 1) / (disconnects + 1)
+                    && simulator.Connections.LastOrDefault(c => !c.Completion.IsCompleted && c.SubscriptionCount > 0) is { } live)
                 {
-                    simulator.Connections.LastOrDefault(c => !c.Completion.IsCompleted)?.Drop();
+                    live.Drop();
                     dropped++;
-                    await output.WriteLineAsync($"  injected disconnect {dropped}/{disconnects} (TCP dropped, no close frame)").ConfigureAwait(false);
+                    status.Event($"  injected disconnect {dropped}/{disconnects} (TCP dropped, no close frame)");
                 }
             }
 
             if (clock.Elapsed >= nextStatus)
             {
                 C2FeedStatistics stats = client.GetStatistics();
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"  {clock.Elapsed.TotalSeconds,5:0}s  {stats.MessagesReceived - lastReceived,7} msg/s  signals {Interlocked.Read(ref delivered),8}  heartbeats acked {stats.HeartbeatsAcknowledged,3}  queue {stats.QueuedMessages,5}  drops {stats.MessagesDropped}  reconnects {stats.Reconnects}")).ConfigureAwait(false);
+                C2LatencySummary acks = simulator.GetHeartbeatRoundTrip();
+                status.Update(string.Create(CultureInfo.InvariantCulture,
+                    $"  {clock.Elapsed.TotalSeconds,5:0}s  {stats.MessagesReceived - lastReceived,7} msg/s  signals {Interlocked.Read(ref delivered),8}  heartbeats acked {stats.HeartbeatsAcknowledged,3} (p50 {acks.P50.TotalMilliseconds:0.0} ms)  queue {stats.QueuedMessages,5}  drops {stats.MessagesDropped}  reconnects {stats.Reconnects}"));
                 lastReceived = stats.MessagesReceived;
                 nextStatus += TimeSpan.FromSeconds(1);
             }
@@ -144,6 +149,7 @@ internal sealed class DemoCommand
             await Task.Delay(5, CancellationToken.None).ConfigureAwait(false);
         }
 
+        status.Finish();
         long expected = strategies.Sum(simulator.GetLastSeqId);
         C2FeedStatistics final = client.GetStatistics();
         C2LatencySummary rtt = simulator.GetHeartbeatRoundTrip();
@@ -167,5 +173,60 @@ internal sealed class DemoCommand
               result                 {(ok ? "OK: every signal exactly once, in order" : "FAILED")}
             """)).ConfigureAwait(false);
         return ok ? 0 : 1;
+    }
+
+    /// <summary>The demo's progress output: a line redrawn in place on a terminal, plain lines otherwise.</summary>
+    private sealed class StatusLine(TextWriter output, bool interactive)
+    {
+        private readonly Lock _gate = new();
+        private int _shown;
+
+        /// <summary>Shows the current status.</summary>
+        public void Update(string line)
+        {
+            lock (_gate)
+            {
+                if (interactive)
+                {
+                    output.Write('\r' + line.PadRight(_shown));
+                    _shown = line.Length;
+                }
+                else
+                {
+                    output.WriteLine(line);
+                }
+
+                output.Flush();
+            }
+        }
+
+        /// <summary>Prints an event on its own line (above the status line on a terminal).</summary>
+        public void Event(string line)
+        {
+            lock (_gate)
+            {
+                if (interactive && _shown > 0)
+                {
+                    output.Write('\r' + new string(' ', _shown) + '\r');
+                    _shown = 0;
+                }
+
+                output.WriteLine(line);
+                output.Flush();
+            }
+        }
+
+        /// <summary>Leaves the last status on screen and moves to a new line.</summary>
+        public void Finish()
+        {
+            lock (_gate)
+            {
+                if (interactive && _shown > 0)
+                {
+                    output.WriteLine();
+                    _shown = 0;
+                }
+            }
+        }
     }
 }
