@@ -104,6 +104,10 @@ internal static partial class EnvelopeParser
     /// <param name="maxDepth">Maximum nesting depth, root object included.</param>
     /// <param name="envelope">The envelope when <see langword="true"/>.</param>
     /// <returns><see langword="false"/> when the reader path must decide (invalid or unusual input).</returns>
+    /// <remarks>
+    /// Every helper takes a position by value and returns the position after what it read, or -1
+    /// ("decline"): a cursor passed by reference would live in memory instead of a register.
+    /// </remarks>
     private static bool TryScan(ReadOnlySpan<byte> s, int maxDepth, out Envelope envelope)
     {
         envelope = default;
@@ -117,28 +121,25 @@ internal static partial class EnvelopeParser
         var seen = Field.None;
         var type = MessageType.Unknown;
         ValueRange msgType = default, id = default, requestId = default, timestamp = default, payload = default;
-        long seqId = 0, strategyId = 0;
-        long version = 0;
+        long seqId = 0, strategyId = 0, version = 0;
         bool hasSeqId = false, hasVersion = false, hasStrategyId = false;
 
         while (true)
         {
-            // "name"
+            // "name" :
             if ((uint)i >= (uint)s.Length || s[i] != (byte)'"')
             {
                 return false; // includes the empty object: no msg_type
             }
 
-            int nameStart = i + 1;
-            if (!TrySkipString(s, ref i, out bool nameEscaped) || nameEscaped)
+            int nameEnd = SkipPlainStringBytes(s, i + 1);
+            if ((uint)nameEnd >= (uint)s.Length || s[nameEnd] != (byte)'"')
             {
-                return false;
+                return false; // an escaped name (it might spell a field) or a bad one: the reader decides
             }
 
-            Field field = MatchFieldName(s[nameStart..(i - 1)]);
-
-            // :
-            i = SkipWhitespace(s, i);
+            Field field = MatchFieldName(s[(i + 1)..nameEnd]);
+            i = SkipWhitespace(s, nameEnd + 1);
             if ((uint)i >= (uint)s.Length || s[i] != (byte)':')
             {
                 return false;
@@ -164,7 +165,13 @@ internal static partial class EnvelopeParser
             switch (field)
             {
                 case Field.MsgType:
-                    if (!TryScanString(s, ref i, out msgType) || msgType.IsEscaped)
+                    if (s[i] != (byte)'"')
+                    {
+                        return false;
+                    }
+
+                    i = ScanString(s, i, out msgType);
+                    if (i < 0 || msgType.IsEscaped)
                     {
                         return false;
                     }
@@ -172,35 +179,20 @@ internal static partial class EnvelopeParser
                     type = MatchTypeName(msgType.Slice(s));
                     break;
                 case Field.Id:
-                    if (!TryScanOptionalString(s, ref i, out id))
-                    {
-                        return false;
-                    }
-
+                    i = ScanOptionalString(s, i, out id);
                     break;
                 case Field.RequestId:
-                    if (!TryScanOptionalString(s, ref i, out requestId))
-                    {
-                        return false;
-                    }
-
+                    i = ScanOptionalString(s, i, out requestId);
                     break;
                 case Field.Timestamp:
-                    if (!TryScanOptionalString(s, ref i, out timestamp))
-                    {
-                        return false;
-                    }
-
+                    i = ScanOptionalString(s, i, out timestamp);
                     break;
                 case Field.SeqId:
-                    if (!TryScanOptionalInteger(s, ref i, out hasSeqId, out seqId))
-                    {
-                        return false;
-                    }
-
+                    i = ScanOptionalInteger(s, i, out hasSeqId, out seqId);
                     break;
                 case Field.Version:
-                    if (!TryScanOptionalInteger(s, ref i, out hasVersion, out version) || version > int.MaxValue)
+                    i = ScanOptionalInteger(s, i, out hasVersion, out version);
+                    if (version > int.MaxValue)
                     {
                         return false;
                     }
@@ -210,26 +202,28 @@ internal static partial class EnvelopeParser
                     if (s[i] == (byte)'{')
                     {
                         int start = i;
-                        if (!TryScanPayload(s, ref i, maxDepth, out hasStrategyId, out strategyId))
+                        i = ScanPayload(s, i, maxDepth, out hasStrategyId, out strategyId);
+                        if (i < 0)
                         {
                             return false;
                         }
 
                         payload = new ValueRange(start, i - start);
                     }
-                    else if (!TrySkipLiteral(s, ref i, "null"u8))
+                    else
                     {
-                        return false; // a non-object payload: the reader path judges it
+                        i = SkipLiteral(s, i, "null"u8); // a non-object payload: the reader path judges it
                     }
 
                     break;
                 default:
-                    if (!TrySkipValue(s, ref i, 2, maxDepth))
-                    {
-                        return false;
-                    }
-
+                    i = SkipValue(s, i, 2, maxDepth);
                     break;
+            }
+
+            if (i < 0)
+            {
+                return false;
             }
 
             // , or }
@@ -277,69 +271,79 @@ internal static partial class EnvelopeParser
         return true;
     }
 
-    // At the payload's '{': reads its top-level strategy_id (a positive integer or null), skips the rest; ends past its '}'.
-    private static bool TryScanPayload(ReadOnlySpan<byte> s, ref int i, int maxDepth, out bool hasStrategyId, out long strategyId)
+    // At the payload's '{': reads its top-level strategy_id (a positive integer or null), skips the rest.
+    private static int ScanPayload(ReadOnlySpan<byte> s, int i, int maxDepth, out bool hasStrategyId, out long strategyId)
     {
         hasStrategyId = false;
         strategyId = 0;
         if (maxDepth < 2)
         {
-            return false;
+            return -1;
         }
 
         bool seenStrategyId = false;
         i = SkipWhitespace(s, i + 1);
         if ((uint)i < (uint)s.Length && s[i] == (byte)'}')
         {
-            i++;
-            return true;
+            return i + 1;
         }
 
         while (true)
         {
             if ((uint)i >= (uint)s.Length || s[i] != (byte)'"')
             {
-                return false;
+                return -1;
             }
 
-            int nameStart = i + 1;
-            if (!TrySkipString(s, ref i, out bool nameEscaped) || nameEscaped)
+            int nameEnd = SkipPlainStringBytes(s, i + 1);
+            if ((uint)nameEnd >= (uint)s.Length || s[nameEnd] != (byte)'"')
             {
-                return false; // an escaped name might spell strategy_id
+                return -1; // an escaped name might spell strategy_id
             }
 
-            bool isStrategyId = s[nameStart..(i - 1)].SequenceEqual(ProtocolNames.StrategyId);
-            i = SkipWhitespace(s, i);
+            bool isStrategyId = s[(i + 1)..nameEnd].SequenceEqual(ProtocolNames.StrategyId);
+            i = SkipWhitespace(s, nameEnd + 1);
             if ((uint)i >= (uint)s.Length || s[i] != (byte)':')
             {
-                return false;
+                return -1;
             }
 
             i = SkipWhitespace(s, i + 1);
             if ((uint)i >= (uint)s.Length)
             {
-                return false;
+                return -1;
             }
 
             if (isStrategyId)
             {
                 // A second strategy_id, or one that is not a positive integer or null: the reader path decides.
-                if (seenStrategyId || !TryScanOptionalInteger(s, ref i, out hasStrategyId, out strategyId) || (hasStrategyId && strategyId == 0))
+                if (seenStrategyId)
                 {
-                    return false;
+                    return -1;
+                }
+
+                i = ScanOptionalInteger(s, i, out hasStrategyId, out strategyId);
+                if (hasStrategyId && strategyId == 0)
+                {
+                    return -1;
                 }
 
                 seenStrategyId = true;
             }
-            else if (!TrySkipValue(s, ref i, 3, maxDepth))
+            else
             {
-                return false;
+                i = SkipValue(s, i, 3, maxDepth);
+            }
+
+            if (i < 0)
+            {
+                return -1;
             }
 
             i = SkipWhitespace(s, i);
             if ((uint)i >= (uint)s.Length)
             {
-                return false;
+                return -1;
             }
 
             if (s[i] == (byte)',')
@@ -348,30 +352,20 @@ internal static partial class EnvelopeParser
                 continue;
             }
 
-            if (s[i] != (byte)'}')
-            {
-                return false;
-            }
-
-            i++;
-            return true;
+            return s[i] == (byte)'}' ? i + 1 : -1;
         }
     }
 
-    // At the first byte of any value; ends just past it. level = the nesting level a container starting here has.
-    private static bool TrySkipValue(ReadOnlySpan<byte> s, ref int i, int level, int maxDepth)
+    // At the first byte of any value. level = the nesting level a container starting here has.
+    private static int SkipValue(ReadOnlySpan<byte> s, int i, int level, int maxDepth) => s[i] switch
     {
-        byte c = s[i];
-        return c switch
-        {
-            (byte)'"' => TrySkipString(s, ref i, out _),
-            (byte)'{' or (byte)'[' => TrySkipContainer(s, ref i, level, maxDepth),
-            (byte)'t' => TrySkipLiteral(s, ref i, "true"u8),
-            (byte)'f' => TrySkipLiteral(s, ref i, "false"u8),
-            (byte)'n' => TrySkipLiteral(s, ref i, "null"u8),
-            _ => TrySkipNumber(s, ref i),
-        };
-    }
+        (byte)'"' => SkipString(s, i),
+        (byte)'{' or (byte)'[' => SkipContainer(s, i, level, maxDepth),
+        (byte)'t' => SkipLiteral(s, i, "true"u8),
+        (byte)'f' => SkipLiteral(s, i, "false"u8),
+        (byte)'n' => SkipLiteral(s, i, "null"u8),
+        _ => SkipNumber(s, i),
+    };
 
     /*
      * Container walk, one loop for any nesting: a bit per open container (1 = object) says what
@@ -382,16 +376,15 @@ internal static partial class EnvelopeParser
      *   after     ',' → element  |  the matching '}' / ']' → close
      *   close     pop; stack empty → done, else → after
      */
-    private static bool TrySkipContainer(ReadOnlySpan<byte> s, ref int i, int level, int maxDepth)
+    private static int SkipContainer(ReadOnlySpan<byte> s, int p, int level, int maxDepth)
     {
         ulong objects = 0; // bit 0 = the innermost container
         int depth = 0;
-        int p = i;
 
         Open:
         if (depth == FastPathMaxNesting || level + depth > maxDepth)
         {
-            return false;
+            return -1;
         }
 
         bool isObject = s[p] == (byte)'{';
@@ -400,7 +393,7 @@ internal static partial class EnvelopeParser
         p = SkipWhitespace(s, p + 1);
         if ((uint)p >= (uint)s.Length)
         {
-            return false;
+            return -1;
         }
 
         if (s[p] == (isObject ? (byte)'}' : (byte)']'))
@@ -411,21 +404,21 @@ internal static partial class EnvelopeParser
         Element:
         if (isObject)
         {
-            if (s[p] != (byte)'"' || !TrySkipString(s, ref p, out _))
+            if (s[p] != (byte)'"' || (p = SkipString(s, p)) < 0)
             {
-                return false;
+                return -1;
             }
 
             p = SkipWhitespace(s, p);
             if ((uint)p >= (uint)s.Length || s[p] != (byte)':')
             {
-                return false;
+                return -1;
             }
 
             p = SkipWhitespace(s, p + 1);
             if ((uint)p >= (uint)s.Length)
             {
-                return false;
+                return -1;
             }
         }
 
@@ -434,47 +427,32 @@ internal static partial class EnvelopeParser
             case (byte)'{' or (byte)'[':
                 goto Open;
             case (byte)'"':
-                if (!TrySkipString(s, ref p, out _))
-                {
-                    return false;
-                }
-
+                p = SkipString(s, p);
                 break;
             case (byte)'t':
-                if (!TrySkipLiteral(s, ref p, "true"u8))
-                {
-                    return false;
-                }
-
+                p = SkipLiteral(s, p, "true"u8);
                 break;
             case (byte)'f':
-                if (!TrySkipLiteral(s, ref p, "false"u8))
-                {
-                    return false;
-                }
-
+                p = SkipLiteral(s, p, "false"u8);
                 break;
             case (byte)'n':
-                if (!TrySkipLiteral(s, ref p, "null"u8))
-                {
-                    return false;
-                }
-
+                p = SkipLiteral(s, p, "null"u8);
                 break;
             default:
-                if (!TrySkipNumber(s, ref p))
-                {
-                    return false;
-                }
-
+                p = SkipNumber(s, p);
                 break;
+        }
+
+        if (p < 0)
+        {
+            return -1;
         }
 
         After:
         p = SkipWhitespace(s, p);
         if ((uint)p >= (uint)s.Length)
         {
-            return false;
+            return -1;
         }
 
         if (s[p] == (byte)',')
@@ -482,7 +460,7 @@ internal static partial class EnvelopeParser
             p = SkipWhitespace(s, p + 1);
             if ((uint)p >= (uint)s.Length)
             {
-                return false;
+                return -1;
             }
 
             goto Element;
@@ -490,7 +468,7 @@ internal static partial class EnvelopeParser
 
         if (s[p] != (isObject ? (byte)'}' : (byte)']'))
         {
-            return false;
+            return -1;
         }
 
         Close:
@@ -499,28 +477,19 @@ internal static partial class EnvelopeParser
         objects >>= 1;
         if (depth == 0)
         {
-            i = p;
-            return true;
+            return p;
         }
 
         isObject = (objects & 1) != 0;
         goto After;
     }
 
-    // At the opening quote; ends just past the closing one. Escapes are checked (\uXXXX needs four hex digits).
+    // At the opening quote; returns the position past the closing one. Escapes are checked (\uXXXX needs four hex digits).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TrySkipString(ReadOnlySpan<byte> s, ref int i, out bool escaped)
+    private static int SkipString(ReadOnlySpan<byte> s, int i)
     {
         int p = SkipPlainStringBytes(s, i + 1);
-        if ((uint)p < (uint)s.Length && s[p] == (byte)'"')
-        {
-            i = p + 1;
-            escaped = false;
-            return true;
-        }
-
-        escaped = true;
-        return TrySkipEscapedString(s, ref i, p);
+        return (uint)p < (uint)s.Length && s[p] == (byte)'"' ? p + 1 : SkipEscapedString(s, p);
     }
 
     // The index of the first byte at or after p that is '"', '\' or a control character (or s.Length):
@@ -556,86 +525,91 @@ internal static partial class EnvelopeParser
         return p;
     }
 
+    // From the first byte the plain skip stopped at, to past the closing quote; -1 if the string is not valid JSON.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static bool TrySkipEscapedString(ReadOnlySpan<byte> s, ref int i, int p)
+    private static int SkipEscapedString(ReadOnlySpan<byte> s, int p)
     {
-        ReadOnlySpan<byte> plain = PlainStringByte;
         while ((uint)p < (uint)s.Length)
         {
             byte c = s[p];
-            if (plain[c] != 0)
+            if (c == (byte)'"')
             {
-                p++;
+                return p + 1;
             }
-            else if (c == (byte)'"')
-            {
-                i = p + 1;
-                return true;
-            }
-            else if (c == (byte)'\\' && (uint)(p + 1) < (uint)s.Length)
-            {
-                switch (s[p + 1])
-                {
-                    case (byte)'"' or (byte)'\\' or (byte)'/' or (byte)'b' or (byte)'f' or (byte)'n' or (byte)'r' or (byte)'t':
-                        p += 2;
-                        break;
-                    case (byte)'u':
-                        if (p + 6 > s.Length || !IsHex(s[p + 2]) || !IsHex(s[p + 3]) || !IsHex(s[p + 4]) || !IsHex(s[p + 5]))
-                        {
-                            return false;
-                        }
 
-                        p += 6;
-                        break;
-                    default:
-                        return false;
-                }
-            }
-            else
+            if (c != (byte)'\\' || (uint)(p + 1) >= (uint)s.Length)
             {
-                return false; // an unescaped control character, or a '\' at the very end
+                return -1; // an unescaped control character, or a '\' at the very end
             }
+
+            switch (s[p + 1])
+            {
+                case (byte)'"' or (byte)'\\' or (byte)'/' or (byte)'b' or (byte)'f' or (byte)'n' or (byte)'r' or (byte)'t':
+                    p += 2;
+                    break;
+                case (byte)'u':
+                    if (p + 6 > s.Length || !IsHex(s[p + 2]) || !IsHex(s[p + 3]) || !IsHex(s[p + 4]) || !IsHex(s[p + 5]))
+                    {
+                        return -1;
+                    }
+
+                    p += 6;
+                    break;
+                default:
+                    return -1;
+            }
+
+            p = SkipPlainStringBytes(s, p);
         }
 
-        return false;
+        return -1;
     }
 
     private static bool IsHex(byte c) => char.IsAsciiHexDigit((char)c);
 
     // At a string value or null: the raw range between the quotes (absent for null).
-    private static bool TryScanOptionalString(ReadOnlySpan<byte> s, ref int i, out ValueRange range)
+    private static int ScanOptionalString(ReadOnlySpan<byte> s, int i, out ValueRange range)
     {
         if (s[i] == (byte)'"')
         {
-            return TryScanString(s, ref i, out range);
+            return ScanString(s, i, out range);
         }
 
         range = default;
-        return TrySkipLiteral(s, ref i, "null"u8);
+        return SkipLiteral(s, i, "null"u8);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryScanString(ReadOnlySpan<byte> s, ref int i, out ValueRange range)
+    // At the opening quote: the raw range between the quotes, and whether it holds an escape.
+    private static int ScanString(ReadOnlySpan<byte> s, int i, out ValueRange range)
     {
         int start = i + 1;
-        if (s[i] != (byte)'"' || !TrySkipString(s, ref i, out bool escaped))
+        int p = SkipPlainStringBytes(s, start);
+        bool escaped = false;
+        if ((uint)p >= (uint)s.Length || s[p] != (byte)'"')
         {
-            range = default;
-            return false;
+            escaped = true;
+            p = SkipEscapedString(s, p);
+            if (p < 0)
+            {
+                range = default;
+                return -1;
+            }
+
+            p--; // back onto the closing quote
         }
 
-        range = new ValueRange(start, i - 1 - start, escaped);
-        return true;
+        range = new ValueRange(start, p - start, escaped);
+        return p + 1;
     }
 
-    // At a value that must be a non-negative integer that fits a long (no sign, fraction or exponent), or null; anything else → the reader path.
-    private static bool TryScanOptionalInteger(ReadOnlySpan<byte> s, ref int i, out bool present, out long value)
+    // At a value that must be a non-negative integer that fits a long (no sign, fraction or exponent), or null.
+    private static int ScanOptionalInteger(ReadOnlySpan<byte> s, int i, out bool present, out long value)
     {
         value = 0;
         present = false;
         if (s[i] == (byte)'n')
         {
-            return TrySkipLiteral(s, ref i, "null"u8);
+            return SkipLiteral(s, i, "null"u8);
         }
 
         int p = i;
@@ -651,25 +625,23 @@ internal static partial class EnvelopeParser
         int digits = p - i;
         if (digits == 0 || digits > FastPathMaxDigits || number > long.MaxValue || (digits > 1 && s[i] == (byte)'0'))
         {
-            return false;
+            return -1;
         }
 
         // A fraction or exponent: still a number, but not one these fields take here.
         if ((uint)p < (uint)s.Length && s[p] is (byte)'.' or (byte)'e' or (byte)'E')
         {
-            return false;
+            return -1;
         }
 
-        i = p;
         value = (long)number;
         present = true;
-        return true;
+        return p;
     }
 
     // RFC 8259 §6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?; the caller checks what follows.
-    private static bool TrySkipNumber(ReadOnlySpan<byte> s, ref int i)
+    private static int SkipNumber(ReadOnlySpan<byte> s, int p)
     {
-        int p = i;
         if (s[p] == (byte)'-')
         {
             p++;
@@ -677,25 +649,21 @@ internal static partial class EnvelopeParser
 
         if ((uint)p >= (uint)s.Length)
         {
-            return false;
+            return -1;
         }
 
         if (s[p] == (byte)'0')
         {
             p++;
         }
-        else if (!SkipDigits(s, ref p))
+        else if ((p = SkipDigits(s, p)) < 0)
         {
-            return false;
+            return -1;
         }
 
-        if ((uint)p < (uint)s.Length && s[p] == (byte)'.')
+        if ((uint)p < (uint)s.Length && s[p] == (byte)'.' && (p = SkipDigits(s, p + 1)) < 0)
         {
-            p++;
-            if (!SkipDigits(s, ref p))
-            {
-                return false;
-            }
+            return -1;
         }
 
         if ((uint)p < (uint)s.Length && (s[p] | 0x20) == (byte)'e')
@@ -706,38 +674,26 @@ internal static partial class EnvelopeParser
                 p++;
             }
 
-            if (!SkipDigits(s, ref p))
-            {
-                return false;
-            }
+            p = SkipDigits(s, p);
         }
 
-        i = p;
-        return true;
+        return p;
     }
 
-    // One or more digits.
-    private static bool SkipDigits(ReadOnlySpan<byte> s, ref int p)
+    // One or more digits; -1 if there is none.
+    private static int SkipDigits(ReadOnlySpan<byte> s, int p)
     {
         int start = p;
-        while ((uint)p < (uint)s.Length && char.IsAsciiDigit((char)s[p]))
+        while ((uint)p < (uint)s.Length && (uint)(s[p] - '0') <= 9)
         {
             p++;
         }
 
-        return p > start;
+        return p > start ? p : -1;
     }
 
-    private static bool TrySkipLiteral(ReadOnlySpan<byte> s, ref int i, ReadOnlySpan<byte> literal)
-    {
-        if (!s[i..].StartsWith(literal))
-        {
-            return false;
-        }
-
-        i += literal.Length;
-        return true;
-    }
+    private static int SkipLiteral(ReadOnlySpan<byte> s, int i, ReadOnlySpan<byte> literal) =>
+        s[i..].StartsWith(literal) ? i + literal.Length : -1;
 
     // RFC 8259 §2: space, tab, line feed, carriage return.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -66,15 +66,21 @@ public class EnvelopeParserAllocationTests
             check += ParseOnce(bytes);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < Iterations; i++)
+        // Best of three rounds, as for sequences: an OSR compile on this thread is a one-off, a per-call allocation is not.
+        long best = long.MaxValue;
+        for (int round = 0; round < 3; round++)
         {
-            check += ParseOnce(bytes);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < Iterations; i++)
+            {
+                check += ParseOnce(bytes);
+            }
+
+            best = Math.Min(best, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        long after = GC.GetAllocatedBytesForCurrentThread();
         Assert.True(check > 0);
-        return after - before;
+        return best;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
