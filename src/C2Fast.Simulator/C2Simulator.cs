@@ -324,6 +324,8 @@ public sealed class C2Simulator : IAsyncDisposable
 
     /// <summary>Closes every connection with 1001 (going away), waits up to the shutdown timeout, and stops listening.</summary>
     /// <remarks>
+    /// While the connections close, new upgrades are rejected with 503 (a server going down accepts no new WebSocket
+    /// only to close it at once); after the stop, connections are refused.
     /// Connections that have not finished their close handshake within <see cref="C2SimulatorOptions.ShutdownTimeout"/>
     /// are aborted. The feeds stay: <see cref="PublishSignal"/> still records signals for replay, and
     /// <see cref="StartAsync"/> starts the server again on the same port. Does nothing when not running.

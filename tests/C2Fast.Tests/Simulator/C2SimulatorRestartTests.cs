@@ -139,6 +139,22 @@ public class C2SimulatorRestartTests
     }
 
     [Fact]
+    public async Task StopAsync_WhileConnectionsDrain_NewUpgradesGet503()
+    {
+        await using var sim = await C2Simulator.StartNewAsync(new C2SimulatorOptions { ShutdownTimeout = TimeSpan.FromSeconds(3) });
+        await using var silent = await SimTestClient.ConnectAsync(sim); // never reads: its close handshake holds the stop open
+
+        Task stopping = sim.StopAsync();
+        await SimOptions.EventuallyAsync(() => !sim.IsRunning, "the stop to begin");
+        var response = await RawHttp.UpgradeAsync(sim.Uri!, "Bearer " + C2SimulatorOptions.DemoApiKey);
+
+        Assert.Equal(503, response.Status); // not upgraded only to be closed with 1001 at once
+        Assert.Equal("SERVICE_UNAVAILABLE", response.Json.GetProperty("code").GetString());
+        Assert.False(stopping.IsCompleted);
+        await stopping.WaitAsync(Timeout);
+    }
+
+    [Fact]
     public async Task StartAsync_WhileRunning_ThrowsInvalidOperation()
     {
         await using var sim = await SimOptions.StartAsync();
