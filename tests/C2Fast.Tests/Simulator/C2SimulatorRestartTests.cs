@@ -141,7 +141,7 @@ public class C2SimulatorRestartTests
     [Fact]
     public async Task StopAsync_WhileConnectionsDrain_NewUpgradesGet503()
     {
-        await using var sim = await C2Simulator.StartNewAsync(new C2SimulatorOptions { ShutdownTimeout = TimeSpan.FromSeconds(3) });
+        await using var sim = await C2Simulator.StartNewAsync(new C2SimulatorOptions { ShutdownTimeout = TimeSpan.FromSeconds(1) });
         await using var silent = await SimTestClient.ConnectAsync(sim); // never reads: its close handshake holds the stop open
 
         Task stopping = sim.StopAsync();
