@@ -196,9 +196,13 @@ public class TcpFaultProxyTests
         }
 
         await using var proxy = TcpFaultProxy.Start(port);
-        using Socket client = await ConnectAsync(proxy.Port);
 
-        var ex = await Assert.ThrowsAsync<SocketException>(() => ReceiveOnceAsync(client));
+        // The reset can beat the end of the client's own connect, or come at its first read.
+        var ex = await Assert.ThrowsAsync<SocketException>(async () =>
+        {
+            using Socket client = await ConnectAsync(proxy.Port);
+            await ReceiveOnceAsync(client);
+        });
         Assert.Equal(SocketError.ConnectionReset, ex.SocketErrorCode);
         await EventuallyAsync(() => proxy.Connections.Count == 0, "the connection ended");
         Assert.Equal(1, proxy.GetCounters().UpstreamConnectFailures);
