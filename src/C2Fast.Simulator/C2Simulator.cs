@@ -29,15 +29,24 @@ namespace C2Fast.Simulator;
 /// faults (1-byte writes, drops without close) and floods (pre-encoded frames in large batches) are possible.
 /// Behaviour follows <c>shared/c2-protocol.md</c>; every choice the vendor leaves open is an option of
 /// <see cref="C2SimulatorOptions"/>.
+/// <para>
+/// Like the real server, the simulator can restart and keep its feeds: <see cref="StopAsync"/> then
+/// <see cref="StartAsync"/> (or <see cref="RestartAsync"/>) serves the same strategies, seq_ids and replay history
+/// on the same port (and with the same CA under TLS), so clients reconnect and resume where they stopped.
+/// </para>
 /// </remarks>
 public sealed class C2Simulator : IAsyncDisposable
 {
     private readonly SimulatorCore _core;
-    private readonly CancellationTokenSource _shutdown = new();
+    private readonly SemaphoreSlim _lifecycle = new(1, 1); // start, stop and dispose one at a time
+    private CancellationTokenSource _shutdown = new();     // one per run: cancelled by its stop
     private WebApplication? _app;
+    private X509Certificate2? _serverCertificate;
     private Task _signals = Task.CompletedTask;
     private Task _positions = Task.CompletedTask;
-    private int _state; // 0 new, 1 started, 2 stopped
+    private int _state; // 0 new, 1 started, 2 stopped (may start again), 3 disposed
+    private int _starts;
+    private bool _prepared;
 
     /// <summary>Creates a simulator; nothing listens until <see cref="StartAsync"/>.</summary>
     /// <param name="options">The options; <see langword="null"/> for the defaults.</param>
@@ -53,6 +62,7 @@ public sealed class C2Simulator : IAsyncDisposable
     public C2SimulatorOptions Options { get; }
 
     /// <summary>The port it listens on (the real one when <see cref="C2SimulatorOptions.Port"/> was 0); 0 before start.</summary>
+    /// <remarks>Kept across a stop: a restart binds this port again.</remarks>
     public int Port { get; private set; }
 
     /// <summary>The endpoint, e.g. <c>ws://127.0.0.1:5123/ws</c> or <c>wss://…</c> with TLS; <see langword="null"/> before start.</summary>
@@ -63,6 +73,12 @@ public sealed class C2Simulator : IAsyncDisposable
 
     /// <summary>The CA certificate in PEM, for clients that must trust it; <see langword="null"/> without TLS.</summary>
     public string? CaCertificatePem => CaCertificate?.ExportCertificatePem();
+
+    /// <summary>Whether it is listening now (started and not stopped).</summary>
+    public bool IsRunning => Volatile.Read(ref _state) == 1;
+
+    /// <summary>How many times it has started: 1 after the first <see cref="StartAsync"/>, one more per restart.</summary>
+    public int Starts => Volatile.Read(ref _starts);
 
     /// <summary>The connections open now.</summary>
     public IReadOnlyList<C2SimulatorConnection> Connections => [.. _core.Connections.Values.OrderBy(c => c.Id)];
@@ -86,16 +102,113 @@ public sealed class C2Simulator : IAsyncDisposable
         }
     }
 
-    /// <summary>Pre-fills the history, binds Kestrel and starts the automatic publishers.</summary>
+    /// <summary>Pre-fills the history, binds Kestrel and starts the automatic publishers; or, after <see cref="StopAsync"/>, starts again.</summary>
+    /// <remarks>
+    /// A start after a stop is a server restart that keeps its feeds: every strategy keeps its seq_id counter and
+    /// replay history (signals published while stopped included, as a real server's feed keeps running), the
+    /// history is not pre-filled again, and connection ids, counters and fault switches carry on. It binds the
+    /// port of the first start (so clients reconnect to the same <see cref="Uri"/>) and serves the same CA and
+    /// server certificate under TLS. Connections of the previous run are gone (see <see cref="StopAsync"/>);
+    /// clients must reconnect and resubscribe, with <c>resume_from</c> to get what they missed.
+    /// If the port cannot be bound again (another process took it while stopped) the start throws and the
+    /// simulator stays stopped.
+    /// </remarks>
     /// <param name="cancellationToken">Cancels the start.</param>
-    /// <exception cref="InvalidOperationException">Already started.</exception>
+    /// <exception cref="InvalidOperationException">Already running.</exception>
+    /// <exception cref="ObjectDisposedException">Disposed.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            throw new InvalidOperationException("The simulator was already started.");
+            switch (Volatile.Read(ref _state))
+            {
+                case 1:
+                    throw new InvalidOperationException("The simulator was already started.");
+                case 3:
+                    throw new ObjectDisposedException(nameof(C2Simulator));
+            }
+
+            if (!_prepared)
+            {
+                // Once per simulator: a restart keeps the history, the seq_ids and the certificates.
+                PrefillHistory();
+                if (Options.UseTls)
+                {
+                    (CaCertificate, _serverCertificate) = CertificateFactory.Create();
+                }
+
+                _prepared = true;
+            }
+
+            // A restart: release the previous run's host (and its port) and its cancelled shutdown token first.
+            await DisposeAppAsync().ConfigureAwait(false);
+            if (_shutdown.IsCancellationRequested)
+            {
+                _shutdown.Dispose();
+                _shutdown = new CancellationTokenSource();
+            }
+
+            WebApplication app = BuildApp(Port != 0 ? Port : Options.Port);
+            try
+            {
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+                throw; // still new or stopped: a later start may try again
+            }
+
+            _app = app;
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            Port = new Uri(address).Port;
+            var host = Options.ListenAddress.Equals(IPAddress.Any) ? "127.0.0.1"
+                : Options.ListenAddress.Equals(IPAddress.IPv6Any) ? "[::1]"
+                : Options.ListenAddress.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{Options.ListenAddress}]"
+                : Options.ListenAddress.ToString();
+            Uri = new Uri($"{(Options.UseTls ? "wss" : "ws")}://{host}:{Port}{Options.Path}");
+
+            _signals = AutoPublisher.RunSignalsAsync(_core, _shutdown.Token);
+            _positions = AutoPublisher.RunPositionsAsync(_core, _shutdown.Token);
+            Interlocked.Increment(ref _starts);
+            Volatile.Write(ref _state, 1);
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    /// <summary>
+    /// Restarts the server: <see cref="StopAsync"/> (every connection gets close 1001, then TCP ends), nothing listens
+    /// for <paramref name="downtime"/>, then <see cref="StartAsync"/> on the same port with the same feeds and history.
+    /// </summary>
+    /// <remarks>
+    /// Clients see a 1001 close (or, for a connection that cannot take the close handshake, a dropped TCP connection
+    /// after <see cref="C2SimulatorOptions.ShutdownTimeout"/>), then refused connections during the downtime.
+    /// Signals published during the downtime are kept for replay.
+    /// </remarks>
+    /// <param name="downtime">How long nothing listens; <see cref="TimeSpan.Zero"/> to start again at once.</param>
+    /// <param name="cancellationToken">Cancels the wait and the start (the simulator then stays stopped).</param>
+    /// <exception cref="InvalidOperationException">Not running.</exception>
+    /// <exception cref="ObjectDisposedException">Disposed.</exception>
+    public async Task RestartAsync(TimeSpan downtime, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(downtime, TimeSpan.Zero);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _state) == 3, this);
+        if (Volatile.Read(ref _state) != 1)
+        {
+            throw new InvalidOperationException("The simulator is not running.");
         }
 
+        await StopAsync(cancellationToken).ConfigureAwait(false);
+        await Task.Delay(downtime, cancellationToken).ConfigureAwait(false);
+        await StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private void PrefillHistory()
+    {
         foreach (var strategyId in Options.Strategies)
         {
             var feed = _core.Feed(strategyId);
@@ -104,13 +217,10 @@ public sealed class C2Simulator : IAsyncDisposable
                 feed.PublishSignal();
             }
         }
+    }
 
-        X509Certificate2? serverCertificate = null;
-        if (Options.UseTls)
-        {
-            (CaCertificate, serverCertificate) = CertificateFactory.Create();
-        }
-
+    private WebApplication BuildApp(int port)
+    {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
@@ -121,12 +231,12 @@ public sealed class C2Simulator : IAsyncDisposable
             kestrel.Limits.MinRequestBodyDataRate = null;
             kestrel.Limits.MinResponseDataRate = null;
             kestrel.Limits.MaxConcurrentUpgradedConnections = null;
-            kestrel.Listen(Options.ListenAddress, Options.Port, listen =>
+            kestrel.Listen(Options.ListenAddress, port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1; // the upgrade is HTTP/1.1 only
-                if (serverCertificate is not null)
+                if (_serverCertificate is not null)
                 {
-                    listen.UseHttps(serverCertificate);
+                    listen.UseHttps(_serverCertificate);
                 }
             });
         });
@@ -134,19 +244,7 @@ public sealed class C2Simulator : IAsyncDisposable
         var app = builder.Build();
         var handler = new UpgradeHandler(_core, _shutdown.Token);
         app.Run(handler.HandleAsync);
-        _app = app;
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Port = new Uri(address).Port;
-        var host = Options.ListenAddress.Equals(IPAddress.Any) ? "127.0.0.1"
-            : Options.ListenAddress.Equals(IPAddress.IPv6Any) ? "[::1]"
-            : Options.ListenAddress.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{Options.ListenAddress}]"
-            : Options.ListenAddress.ToString();
-        Uri = new Uri($"{(Options.UseTls ? "wss" : "ws")}://{host}:{Port}{Options.Path}");
-
-        _signals = AutoPublisher.RunSignalsAsync(_core, _shutdown.Token);
-        _positions = AutoPublisher.RunPositionsAsync(_core, _shutdown.Token);
+        return app;
     }
 
     /// <summary>Publishes one generated signal to <paramref name="strategyId"/>: stored in its history and sent to its subscribers.</summary>
@@ -225,14 +323,62 @@ public sealed class C2Simulator : IAsyncDisposable
     }
 
     /// <summary>Closes every connection with 1001 (going away), waits up to the shutdown timeout, and stops listening.</summary>
+    /// <remarks>
+    /// While the connections close, new upgrades are rejected with 503 (a server going down accepts no new WebSocket
+    /// only to close it at once); after the stop, connections are refused.
+    /// Connections that have not finished their close handshake within <see cref="C2SimulatorOptions.ShutdownTimeout"/>
+    /// are aborted. The feeds stay: <see cref="PublishSignal"/> still records signals for replay, and
+    /// <see cref="StartAsync"/> starts the server again on the same port. Does nothing when not running.
+    /// </remarks>
     /// <param name="cancellationToken">Makes the stop abort connections at once.</param>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
-        if (Interlocked.Exchange(ref _state, 2) != 1)
+        await _lifecycle.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            await StopLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    /// <summary>Stops (see <see cref="StopAsync"/>) and releases everything.</summary>
+    /// <returns>A task that completes when the simulator is gone.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        await _lifecycle.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (Volatile.Read(ref _state) == 3)
+            {
+                return;
+            }
+
+            await StopLockedAsync(CancellationToken.None).ConfigureAwait(false);
+            Volatile.Write(ref _state, 3);
+            await DisposeAppAsync().ConfigureAwait(false);
+            _serverCertificate?.Dispose();
+            CaCertificate?.Dispose();
+            _shutdown.Dispose();
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+
+        // _lifecycle is left undisposed on purpose: a late Start/Stop must see "disposed", not a disposed semaphore.
+    }
+
+    private async Task StopLockedAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _state) != 1)
         {
             return;
         }
 
+        Volatile.Write(ref _state, 2);
         await _shutdown.CancelAsync().ConfigureAwait(false);
         await IgnoreCancellation(_signals).ConfigureAwait(false);
         await IgnoreCancellation(_positions).ConfigureAwait(false);
@@ -251,20 +397,13 @@ public sealed class C2Simulator : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops (see <see cref="StopAsync"/>) and releases everything.</summary>
-    /// <returns>A task that completes when the simulator is gone.</returns>
-    public async ValueTask DisposeAsync()
+    private async Task DisposeAppAsync()
     {
-        await StopAsync().ConfigureAwait(false);
-        _state = 2;
         if (_app is not null)
         {
             await _app.DisposeAsync().ConfigureAwait(false);
             _app = null;
         }
-
-        CaCertificate?.Dispose();
-        _shutdown.Dispose();
     }
 
     private static async Task IgnoreCancellation(Task task)

@@ -12,8 +12,8 @@ namespace C2Fast.Simulator.Hosting;
 /// and hands the raw stream to a <see cref="C2SimulatorConnection"/>.
 /// </summary>
 /// <remarks>
-/// Order of checks: path (404), WebSocket headers (426/400), forced rejections (fault switch), API key (401),
-/// global limit (503), per-key limit (429 or the 1008 race). No subprotocol and no extension is ever selected.
+/// Order of checks: path (404), WebSocket headers (426/400), server stopping (503), forced rejections (fault switch),
+/// API key (401), global limit (503), per-key limit (429 or the 1008 race). No subprotocol and no extension is ever selected.
 /// </remarks>
 internal sealed class UpgradeHandler(SimulatorCore core, CancellationToken shutdown)
 {
@@ -51,6 +51,13 @@ internal sealed class UpgradeHandler(SimulatorCore core, CancellationToken shutd
         if (!Convert.TryFromBase64String(key, decoded, out var keyLength) || keyLength != 16)
         {
             await RejectAsync(context, StatusCodes.Status400BadRequest, "BAD_REQUEST", "Invalid Sec-WebSocket-Key", "Bad request").ConfigureAwait(false);
+            return;
+        }
+
+        // The server is stopping: no new WebSocket only to close it with 1001 at once.
+        if (shutdown.IsCancellationRequested)
+        {
+            await RejectLimitAsync(context, 503, forcedByFault: true).ConfigureAwait(false);
             return;
         }
 

@@ -367,6 +367,12 @@ internal sealed class WebSocketConnection : IAsyncDisposable
                 input.AdvanceTo(buffer.Start, buffer.End);
                 if (result.IsCompleted)
                 {
+                    if (_silent)
+                    {
+                        // The watchdog dropped the transport: a socket shut down under a pending read ends it as EOF.
+                        throw SilenceTimeout(null);
+                    }
+
                     if (_closeRequested)
                     {
                         await _transport.DisposeAsync().ConfigureAwait(false);
@@ -381,7 +387,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         {
             if (_silent)
             {
-                throw ThrowHelper.Create(C2FeedError.Timeout, $"No data from the server for {_silenceLimitMs} ms: the connection is treated as dead.", inner: ex);
+                throw SilenceTimeout(ex);
             }
 
             if (_closeRequested)
@@ -798,6 +804,9 @@ internal sealed class WebSocketConnection : IAsyncDisposable
             ThrowHelper.Throw(C2FeedError.ConnectionNotOpen, "The connection is closing or closed; nothing more can be sent.");
         }
     }
+
+    private C2FeedException SilenceTimeout(Exception? inner)
+        => ThrowHelper.Create(C2FeedError.Timeout, $"No data from the server for {_silenceLimitMs} ms: the connection is treated as dead.", inner: inner);
 
     private static C2FeedException Lost(Exception? inner, string message)
         => ThrowHelper.Create(C2FeedError.ConnectionLost, message, inner: inner);

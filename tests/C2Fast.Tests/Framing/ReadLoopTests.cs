@@ -112,6 +112,67 @@ public class ReadLoopTests
         Assert.Equal(C2FeedError.ConnectionLost, ex.Error);
     }
 
+    [Fact]
+    public async Task Liveness_AbortEndsPendingReadAsEndOfStream_StillTimeout()
+    {
+        // NetworkStream.Dispose shuts its socket down before closing it, so the read the watchdog interrupts
+        // may end as a plain end of stream rather than an error: that is still the silence, not the server.
+        var stream = new SilentStream();
+        await using var connection = WebSocketConnection.Over(TransportConnection.FromStream(stream, 4096), Options);
+
+        var ex = await Assert.ThrowsAsync<C2FeedException>(() => connection.RunAsync(new RecordingHandler(), TimeSpan.FromMilliseconds(200)).WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Equal(C2FeedError.Timeout, ex.Error);
+        Assert.True(stream.ReadEndedByDispose);
+    }
+
+    /// <summary>Nothing ever arrives; disposing it ends a pending read with 0 bytes (end of stream), as a shut-down socket does.</summary>
+    private sealed class SilentStream : Stream
+    {
+        private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool ReadEndedByDispose { get; private set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await _disposed.Task.WaitAsync(cancellationToken);
+            ReadEndedByDispose = true;
+            return 0;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            _disposed.TrySetResult();
+            base.Dispose(disposing);
+        }
+    }
+
     private static List<TestFrame> DecodeClientFrames(byte[] written)
     {
         var frames = new List<TestFrame>();
