@@ -40,8 +40,8 @@ internal static class BenchMixes
     /// <summary>Messages per client per round when <c>--messages</c> is not given (about 1–2 s of C2Fast on this class of machine).</summary>
     public static long DefaultMessages(BenchMix mix, bool quick) => (mix, quick) switch
     {
-        (BenchMix.Large, true) => 2_000,
-        (_, true) => 20_000,
+        (BenchMix.Large, true) => 1_000,
+        (_, true) => 10_000,
         (BenchMix.Small, false) => 1_000_000,
         (BenchMix.Typical, false) => 1_000_000,
         _ => 100_000,

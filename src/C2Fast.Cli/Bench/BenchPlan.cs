@@ -28,8 +28,8 @@ internal sealed record BenchPlan
 
     public TimeSpan IdleHeartbeatInterval => TimeSpan.FromMilliseconds(Quick ? 20 : 100);
 
-    /// <summary>The stalled run's byte budget: the library default (64 MiB) unless quick (16 MiB, the smallest valid).</summary>
-    public long? StallBudgetBytes => Quick ? 16L * 1024 * 1024 : null;
+    /// <summary>The stalled run's byte budget: the library default (64 MiB) unless quick (4 MiB, with a 1 MiB message limit so it is valid).</summary>
+    public long? StallBudgetBytes => Quick ? 4L * 1024 * 1024 : null;
 
     public double StallHoldSeconds => Quick ? 0.5 : 2;
 

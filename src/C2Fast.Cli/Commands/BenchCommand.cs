@@ -17,7 +17,7 @@ namespace C2Fast.Cli.Commands;
 /// </remarks>
 internal sealed class BenchCommand
 {
-    private readonly Option<long?> _messages = new("--messages") { Description = "Messages per client per round, every mix (default: small/typical 1,000,000, large 100,000; --quick 20,000 / 2,000)." };
+    private readonly Option<long?> _messages = new("--messages") { Description = "Messages per client per round, every mix (default: small/typical 1,000,000, large 100,000; --quick 10,000 / 1,000)." };
     private readonly Option<int?> _rounds = new("--rounds") { Description = "Rounds; the client order rotates each round and reverses on odd ones (default 3, --quick 1)." };
     private readonly Option<string> _mix = new("--mix") { Description = "small, typical, large or all (default all).", DefaultValueFactory = _ => "all" };
     private readonly Option<string> _transport = new("--transport") { Description = "ws, wss or all (default all).", DefaultValueFactory = _ => "all" };

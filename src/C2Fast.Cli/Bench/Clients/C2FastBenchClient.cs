@@ -21,7 +21,8 @@ internal sealed class C2FastBenchClient : IBenchClient
         };
         if (args.BudgetBytes is long budget)
         {
-            options = options with { MaxBufferedBytes = budget };
+            // The budget must hold one message of MaxMessageSize (16 MiB by default): a small test budget lowers that too.
+            options = options with { MaxBufferedBytes = budget, MaxMessageSize = (int)Math.Min(options.MaxMessageSize, budget / 4) };
         }
 
         var client = new C2FeedClient(options);

@@ -76,7 +76,7 @@ public class BenchJsonTests
         var (_, badTransport) = command.ToPlan(root.Parse("bench --transport quic"), null, "", "x");
 
         Assert.Equal(BenchClients.All, quick!.Clients);
-        Assert.Equal((1, true, 20_000L, 2_000L), (quick.Rounds, quick.Quick, quick.MessagesFor(BenchMix.Typical), quick.MessagesFor(BenchMix.Large)));
+        Assert.Equal((1, true, 10_000L, 1_000L), (quick.Rounds, quick.Quick, quick.MessagesFor(BenchMix.Typical), quick.MessagesFor(BenchMix.Large)));
         Assert.Equal(["ws"], quick.Transports);
         Assert.Equal([BenchClientKind.Raw, BenchClientKind.C2Fast], custom!.Clients);
         Assert.Equal([BenchMix.Large], custom.Mixes);
