@@ -155,7 +155,7 @@ internal sealed class BenchRunner(BenchPlan plan, TextWriter log, string scriptD
                     long serverAcks = simulator.GetCounters().AcksReceived;
                     int exit = await child.WaitExitAsync(TimeSpan.FromSeconds(15)).ConfigureAwait(false);
                     run = Measure(run, client, sent, result, acks ? Latency(rtt) : null);
-                    string? problem = Check(client, preview, sent, result, serverAcks, exit, child);
+                    string? problem = Check(client, preview, sent, result, serverAcks, exit, child.Errors);
                     return problem is null ? run with { Status = "ok" } : run with { Status = "FAILED", Error = problem };
                 }
             }
@@ -175,11 +175,11 @@ internal sealed class BenchRunner(BenchPlan plan, TextWriter log, string scriptD
     }
 
     /// <summary>What must hold for a run to count: everything arrived, every heartbeat answered, the child exited cleanly.</summary>
-    private static string? Check(BenchClientKind client, C2FloodResult preview, C2FloodResult sent, BenchClientResult result, long serverAcks, int exit, BenchChild child)
+    internal static string? Check(BenchClientKind client, C2FloodResult preview, C2FloodResult sent, BenchClientResult result, long serverAcks, int exit, string childErrors)
     {
         if (result.Status != "ok")
         {
-            return $"client: {result.Status}{(child.Errors.Length > 0 ? " — " + child.Errors : "")}";
+            return $"client: {result.Status}{(childErrors.Length > 0 ? " — " + childErrors : "")}";
         }
 
         if (!sent.Completed || sent.Messages != preview.Messages || sent.Bytes != preview.Bytes)
@@ -199,7 +199,7 @@ internal sealed class BenchRunner(BenchPlan plan, TextWriter log, string scriptD
             return $"heartbeats: {sent.Heartbeats} sent, client saw {result.Heartbeats}, server got {serverAcks} acks";
         }
 
-        return exit == 0 ? null : $"the client exited with code {exit}{(child.Errors.Length > 0 ? ": " + child.Errors : "")}";
+        return exit == 0 ? null : $"the client exited with code {exit}{(childErrors.Length > 0 ? ": " + childErrors : "")}";
     }
 
     private static BenchRun Measure(BenchRun run, BenchClientKind client, C2FloodResult sent, BenchClientResult result, BenchLatency? rtt)
@@ -319,7 +319,7 @@ internal sealed class BenchRunner(BenchPlan plan, TextWriter log, string scriptD
                         Client = result.Stall,
                         StalledRoundTrip = Latency(simulator.GetHeartbeatRoundTrip()),
                     };
-                    string? problem = Check(BenchClientKind.C2Fast, preview, sent, result, counters.AcksReceived, exit, child)
+                    string? problem = Check(BenchClientKind.C2Fast, preview, sent, result, counters.AcksReceived, exit, child.Errors)
                         ?? (result.Stall is { Paused: false } ? "the read loop never paused: the flood did not exceed the budget" : null)
                         ?? (stall.HeartbeatMissClose ? "the simulator closed the connection for a missed heartbeat (1008)" : null);
                     return problem is null ? stall with { Status = "ok" } : stall with { Error = problem };

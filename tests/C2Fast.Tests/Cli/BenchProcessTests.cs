@@ -45,7 +45,7 @@ public class BenchProcessTests
 
             using JsonDocument document = JsonDocument.Parse(await File.ReadAllTextAsync(json));
             JsonElement root = document.RootElement;
-            Assert.Equal(2, root.GetProperty("machine").GetProperty("cores").GetInt32() > 0 ? 2 : 0);
+            Assert.True(root.GetProperty("machine").GetProperty("cores").GetInt32() > 0);
             Assert.False(string.IsNullOrEmpty(root.GetProperty("machine").GetProperty("cpuModel").GetString()));
             Assert.Empty(root.GetProperty("failures").EnumerateArray());
             bool python = !root.GetProperty("settings").GetProperty("python").GetString()!.StartsWith("skipped", StringComparison.Ordinal);

@@ -97,4 +97,21 @@ public class BenchAggregatorTests
         Assert.Equal((1.5, true), (targets[("stalled-consumer ack RTT p50 ≤ 2× fast-consumer RTT", "ws")].Measured, targets[("stalled-consumer ack RTT p50 ≤ 2× fast-consumer RTT", "ws")].Met));
         Assert.Equal((3.0, false), (targets[("stalled-consumer ack RTT p99 ≤ 2× fast-consumer RTT", "ws")].Measured, targets[("stalled-consumer ack RTT p99 ≤ 2× fast-consumer RTT", "ws")].Met));
     }
+
+    [Fact]
+    public void Check_AnythingShortOfEverythingFailsTheRun()
+    {
+        var plan = new C2Fast.Simulator.C2FloodResult(1000, 990, 0, 10, 300_000, TimeSpan.Zero, 1, 990, true);
+        var sent = plan with { Elapsed = TimeSpan.FromSeconds(1) };
+        BenchClientResult All(string client) => new() { Client = client, Status = "ok", Messages = 1000, Heartbeats = 10, Bytes = 300_000 };
+
+        Assert.Null(BenchRunner.Check(BenchClientKind.C2Fast, plan, sent, All("c2fast"), 10, 0, ""));
+        Assert.Null(BenchRunner.Check(BenchClientKind.Raw, plan, sent, All("raw") with { Heartbeats = 0 }, 0, 0, ""));
+        Assert.Equal("received 999 of 1000 messages", BenchRunner.Check(BenchClientKind.ClientWebSocketStj, plan, sent, All("cws-stj") with { Messages = 999 }, 10, 0, ""));
+        Assert.Equal("received 299999 of 300000 bytes", BenchRunner.Check(BenchClientKind.Raw, plan, sent, All("raw") with { Bytes = 299_999 }, 0, 0, ""));
+        Assert.Contains("heartbeats: 10 sent", BenchRunner.Check(BenchClientKind.Python, plan, sent, All("python"), 9, 0, ""), StringComparison.Ordinal);
+        Assert.Contains("simulator sent", BenchRunner.Check(BenchClientKind.C2Fast, plan, sent with { Completed = false }, All("c2fast"), 10, 0, ""), StringComparison.Ordinal);
+        Assert.Equal("client: timed out — boom", BenchRunner.Check(BenchClientKind.C2Fast, plan, sent, All("c2fast") with { Status = "timed out" }, 10, 0, "boom"));
+        Assert.Equal("the client exited with code 3", BenchRunner.Check(BenchClientKind.C2Fast, plan, sent, All("c2fast"), 10, 3, ""));
+    }
 }
