@@ -64,10 +64,20 @@ internal sealed class C2FastBenchClient : IBenchClient
                 Volatile.Write(ref progress.Messages, delivered);
             }
 
+            if (delivered < target)
+            {
+                throw new InvalidOperationException($"the feed ended after {delivered} of {target} messages: {Ended(client)}");
+            }
+
             // Heartbeats are acked by the loop as they are parsed, so by now they are counted; idle mode only waits for them.
             long acked;
             while ((acked = client.GetStatistics().HeartbeatsAcknowledged) < args.Heartbeats)
             {
+                if (client.Completion.IsCompleted)
+                {
+                    throw new InvalidOperationException($"the feed ended after {acked} of {args.Heartbeats} heartbeats: {Ended(client)}");
+                }
+
                 Volatile.Write(ref progress.Messages, delivered + acked);
                 await Task.Delay(2, cancellationToken).ConfigureAwait(false);
             }
@@ -81,6 +91,8 @@ internal sealed class C2FastBenchClient : IBenchClient
             return result;
         }
     }
+
+    private static string Ended(C2FeedClient client) => client.Completion.Exception?.InnerException?.Message ?? "closed";
 
     /// <summary>Reads nothing until the loop pauses at the budget (or everything is queued), then holds, sampling the working set.</summary>
     private static async Task<BenchStallSample> StallAsync(C2FeedClient client, BenchClientArgs args, CancellationToken cancellationToken)
