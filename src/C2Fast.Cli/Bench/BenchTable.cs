@@ -52,7 +52,7 @@ internal static class BenchTable
 
         if (report.StalledConsumer.Count > 0)
         {
-            grids.Add(new BenchGrid("C2Fast with a stalled consumer (policy Wait, typical mix, flood = 1.5 × budget)",
+            grids.Add(new BenchGrid("C2Fast with a stalled consumer (policy Wait, typical mix, flood = 1.5 × the byte budget; the loop pauses at the budget or a full 65,536-message queue, whichever comes first)",
                 ["transport", "status", "budget MiB", "paused after s", "queued at pause MiB", "WS at pause MiB", "WS max in hold MiB", "hold s", "acks/heartbeats", "1008 close", "stalled RTT p50/p99/max ms", "fast RTT p50/p99/max ms"],
                 [.. report.StalledConsumer.Select(s => (IReadOnlyList<string>)
                 [
