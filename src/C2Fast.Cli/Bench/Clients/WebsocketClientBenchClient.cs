@@ -7,8 +7,10 @@ namespace C2Fast.Cli.Bench.Clients;
 /// <summary>
 /// The <c>Websocket.Client</c> NuGet package as its README shows it: <see cref="WebsocketClient.MessageReceived"/>
 /// (an <see cref="IObservable{T}"/> of text messages as strings), each deserialized with System.Text.Json
-/// (source-generated) into a <see cref="BenchEnvelope"/>; heartbeats answered with <see cref="WebsocketClient.Send(string)"/>.
-/// Reconnection is off so a lost connection fails the run.
+/// (source-generated) into a <see cref="BenchEnvelope"/>. Heartbeats are answered with
+/// <see cref="WebsocketClient.SendInstant(string)"/> and the last send is awaited before stopping: the queued
+/// <see cref="WebsocketClient.Send(string)"/> drops what is still queued when the client stops, so an ack for a heartbeat
+/// among the last messages was lost. Reconnection is off so a lost connection fails the run.
 /// </summary>
 internal sealed class WebsocketClientBenchClient : IBenchClient
 {
@@ -20,6 +22,7 @@ internal sealed class WebsocketClientBenchClient : IBenchClient
         bool measuring = false;
         long count = 0, heartbeats = 0, checksum = 0;
         long windowAt = args.WindowStart;
+        Task lastAck = Task.CompletedTask;
 
         using var client = new WebsocketClient(args.Uri, () => WebSocketMessageReader.Create(args))
         {
@@ -50,7 +53,8 @@ internal sealed class WebsocketClientBenchClient : IBenchClient
 
                 if (envelope.MsgType == "heartbeat")
                 {
-                    client.Send(JsonSerializer.Serialize(new BenchHeartbeatAck { Timestamp = DateTime.UtcNow }, BenchEnvelopeJson.Default.BenchHeartbeatAck));
+                    // Sends are serialized by the client's own lock, so the last task completing means every ack went out.
+                    lastAck = client.SendInstant(JsonSerializer.Serialize(new BenchHeartbeatAck { Timestamp = DateTime.UtcNow }, BenchEnvelopeJson.Default.BenchHeartbeatAck));
                     heartbeats++;
                 }
 
@@ -89,6 +93,7 @@ internal sealed class WebsocketClientBenchClient : IBenchClient
         Volatile.Write(ref measuring, true);
         await ready().ConfigureAwait(false);
         await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await lastAck.WaitAsync(cancellationToken).ConfigureAwait(false);
         GC.KeepAlive(checksum);
         BenchClientResult result = meter.Result(args.Client, count, heartbeats, 0, count);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
