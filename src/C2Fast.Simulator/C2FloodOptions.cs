@@ -34,6 +34,20 @@ public sealed record C2FloodOptions
     /// <summary>Bytes per transport write. Default 256 KiB.</summary>
     public int BatchBytes { get; init; } = 256 * 1024;
 
+    /// <summary>What flooded signals carry. Default <see cref="C2FloodSignalShape.Full"/> (order-like payloads, ~300-byte frames).</summary>
+    /// <remarks><see cref="C2FloodSignalShape.Minimal"/> makes ~150-byte frames, for a small-message mix.</remarks>
+    public C2FloodSignalShape SignalShape { get; init; } = C2FloodSignalShape.Full;
+
+    /// <summary>
+    /// Positions in each flooded <c>strategy.positions</c> snapshot; <see langword="null"/> (default) = the few the
+    /// strategy's generated signals imply (frames of a few hundred bytes).
+    /// </summary>
+    /// <remarks>
+    /// Set it for a large-message mix: each position is about 50 bytes of JSON, so 80 make frames of about 4 KiB.
+    /// Extra positions get generated symbols (<c>SYM0013</c>, …) with deterministic quantities and prices.
+    /// </remarks>
+    public int? PositionsPerSnapshot { get; init; }
+
     /// <summary>Checks every value; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
     /// <exception cref="ArgumentException">A value is out of range.</exception>
     public void Validate()
@@ -46,7 +60,53 @@ public sealed record C2FloodOptions
             nameof(HeartbeatShare), "and PositionsShare must be within 0..1 and sum to at most 1");
         C2SimulatorOptions.Check(StrategyId >= 0, nameof(StrategyId), "must not be negative");
         C2SimulatorOptions.Check(BatchBytes >= 4096, nameof(BatchBytes), "must be at least 4096");
+        C2SimulatorOptions.Check(Enum.IsDefined(SignalShape), nameof(SignalShape), "must be a defined shape");
+        C2SimulatorOptions.Check(PositionsPerSnapshot is null or (>= 0 and <= 10_000), nameof(PositionsPerSnapshot), "must be within 0..10000");
     }
+
+    /// <summary>
+    /// What a flood with these options sends, computed without a server: exact message counts per kind and frame
+    /// bytes, for a reader that must know in advance where the flood ends (a byte-counting drain, say).
+    /// </summary>
+    /// <param name="firstSeqId">The strategy's next <c>seq_id</c> when the flood starts (seq_id digits change the size).</param>
+    /// <param name="randomSeed">The simulator's <see cref="C2SimulatorOptions.RandomSeed"/> (it picks the templates).</param>
+    /// <returns>The counts and bytes a <see cref="C2SimulatorConnection.FloodAsync"/> with these options reports; <c>Elapsed</c> is zero.</returns>
+    /// <exception cref="ArgumentException">An option is out of range, <see cref="MessageCount"/> is not set, or <see cref="StrategyId"/> is 0.</exception>
+    public C2FloodResult Preview(long firstSeqId = 1, int randomSeed = 4242)
+    {
+        Validate();
+        C2SimulatorOptions.Check(MessageCount is not null, nameof(MessageCount), "must be set for a preview");
+        C2SimulatorOptions.Check(StrategyId > 0, nameof(StrategyId), "must be set (positive) for a preview");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(firstSeqId);
+
+        // Ids are fixed width, so any prefix of the real one's length gives the same bytes.
+        var encoder = new Flood.FloodEncoder(StrategyId, this, "msg_000000000000", randomSeed);
+        var buffer = new byte[Math.Max(BatchBytes, encoder.MaxFrameLength)];
+        var next = firstSeqId;
+        long messages = 0, signals = 0, positions = 0, heartbeats = 0, bytes = 0;
+        var target = MessageCount!.Value;
+        while (messages < target)
+        {
+            bytes += encoder.Fill(buffer, messages, (int)Math.Min(target - messages, int.MaxValue), messages, ref next, DateTimeOffset.UnixEpoch, out var counts);
+            messages += counts.Messages;
+            signals += counts.Signals;
+            positions += counts.Positions;
+            heartbeats += counts.Heartbeats;
+        }
+
+        return new C2FloodResult(messages, signals, positions, heartbeats, bytes, TimeSpan.Zero,
+            next > firstSeqId ? firstSeqId : 0, next > firstSeqId ? next - 1 : 0, Completed: true);
+    }
+}
+
+/// <summary>What flooded <c>strategy.signal</c> payloads carry (<see cref="C2FloodOptions.SignalShape"/>).</summary>
+public enum C2FloodSignalShape
+{
+    /// <summary>The live generator's order: <c>strategy_id</c>, <c>signal_id</c>, <c>action</c>, <c>symbol</c>, <c>quantity</c>, <c>order_type</c>, prices, <c>tif</c> (~300-byte frames).</summary>
+    Full,
+
+    /// <summary>Only <c>strategy_id</c> (~150-byte frames): the envelope dominates, as in a small-message mix.</summary>
+    Minimal,
 }
 
 /// <summary>When an options-driven flood (<see cref="C2SimulatorOptions.Flood"/>) starts on a connection.</summary>

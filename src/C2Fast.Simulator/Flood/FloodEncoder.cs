@@ -41,13 +41,16 @@ internal sealed class FloodEncoder
         for (var i = 0; i < _signals.Length; i++)
         {
             var signal = generator.Next();
-            _signals[i] = Build(MessageTypes.Signal, idPrefix, withSeq: true, w => EnvelopeWriter.WriteSignal(w, signal));
+            _signals[i] = options.SignalShape == C2FloodSignalShape.Minimal
+                ? Build(MessageTypes.Signal, idPrefix, withSeq: true, w => w.WriteNumber("strategy_id"u8, strategyId))
+                : Build(MessageTypes.Signal, idPrefix, withSeq: true, w => EnvelopeWriter.WriteSignal(w, signal));
         }
 
         _positions = new Template[4];
+        var padding = new Random(HashCode.Combine(seed, strategyId, 7));
         for (var i = 0; i < _positions.Length; i++)
         {
-            var snapshot = generator.Positions();
+            var snapshot = Sized(generator.Positions(), options.PositionsPerSnapshot, padding);
             _positions[i] = Build(MessageTypes.Positions, idPrefix, withSeq: false, w => EnvelopeWriter.WritePositions(w, strategyId, snapshot));
             generator.Next();
         }
@@ -134,6 +137,25 @@ internal sealed class FloodEncoder
         counts.Messages = messages;
         counts.Bytes = written;
         return written;
+    }
+
+    // A snapshot cut or padded to exactly `count` positions; padding symbols are generated, values deterministic.
+    private static IReadOnlyList<PositionData> Sized(IReadOnlyList<PositionData> held, int? count, Random random)
+    {
+        if (count is not { } wanted)
+        {
+            return held;
+        }
+
+        var list = new List<PositionData>(wanted);
+        list.AddRange(held.Take(wanted));
+        for (var i = list.Count; i < wanted; i++)
+        {
+            var price = Math.Round(10m + (decimal)random.NextDouble() * 990m, 2);
+            list.Add(new PositionData(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"SYM{i + 1:D4}"), random.Next(1, 100) * 10, price));
+        }
+
+        return list;
     }
 
     // A field after the seq_id moves by the difference between the real digits and the marker.

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+
+namespace C2Fast.Cli.Bench;
+
+/// <summary>
+/// A bench client process (<c>c2fast bench-client</c> or the python script): its stdout lines arrive on a channel,
+/// <c>READY</c> and <c>RESULT {json}</c> are waited for with time limits, stderr is kept for failure messages.
+/// Disposing kills it if it is still running.
+/// </summary>
+internal sealed class BenchChild : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly StringBuilder _stderr = new();
+
+    private BenchChild(Process process)
+    {
+        _process = process;
+    }
+
+    public int Id => _process.Id;
+
+    /// <summary>The child's stderr so far (the end of it, for messages).</summary>
+    public string Errors
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                string text = _stderr.ToString().Trim();
+                return text.Length > 600 ? "…" + text[^600..] : text;
+            }
+        }
+    }
+
+    public static BenchChild Start(string fileName, IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = false,
+            UseShellExecute = false,
+        };
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var child = new BenchChild(process);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                child._lines.Writer.TryComplete();
+            }
+            else
+            {
+                child._lines.Writer.TryWrite(e.Data);
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (child._stderr)
+                {
+                    child._stderr.AppendLine(e.Data);
+                }
+            }
+        };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return child;
+    }
+
+    /// <summary>Waits for the <c>READY</c> line.</summary>
+    /// <exception cref="BenchFailure">The child ended, printed a result instead, or the time ran out.</exception>
+    public async Task WaitReadyAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        string line = await NextLineAsync(line => line == "READY" || line.StartsWith("RESULT ", StringComparison.Ordinal), timeout, "READY", cancellationToken).ConfigureAwait(false);
+        if (line != "READY")
+        {
+            throw new BenchFailure($"the client did not connect: {ParseResult(line).Status}");
+        }
+    }
+
+    /// <summary>Waits for the <c>RESULT</c> line and parses it.</summary>
+    public async Task<BenchClientResult> WaitResultAsync(TimeSpan timeout, CancellationToken cancellationToken)
+        => ParseResult(await NextLineAsync(line => line.StartsWith("RESULT ", StringComparison.Ordinal), timeout, "RESULT", cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Waits for the process to exit; kills it after <paramref name="timeout"/>. Returns the exit code (-1 if killed).</summary>
+    public async Task<int> WaitExitAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(timeout).ConfigureAwait(false);
+            return _process.ExitCode;
+        }
+        catch (TimeoutException)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync().ConfigureAwait(false);
+            return -1;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync().ConfigureAwait(false);
+        }
+
+        _process.Dispose();
+    }
+
+    internal static BenchClientResult ParseResult(string line)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(line.AsSpan("RESULT ".Length), BenchJson.Default.BenchClientResult)
+                ?? throw new BenchFailure("empty RESULT line");
+        }
+        catch (JsonException ex)
+        {
+            throw new BenchFailure($"unreadable RESULT line ({ex.Message}): {line}");
+        }
+    }
+
+    private async Task<string> NextLineAsync(Func<string, bool> wanted, TimeSpan timeout, string what, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        try
+        {
+            while (await _lines.Reader.WaitToReadAsync(limit.Token).ConfigureAwait(false))
+            {
+                while (_lines.Reader.TryRead(out string? line))
+                {
+                    if (wanted(line))
+                    {
+                        return line;
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new BenchFailure($"no {what} within {timeout.TotalSeconds:0} s{(Errors.Length > 0 ? ": " + Errors : "")}");
+        }
+
+        await WaitExitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        throw new BenchFailure($"the client exited (code {(_process.HasExited ? _process.ExitCode : -1)}) before {what}{(Errors.Length > 0 ? ": " + Errors : "")}");
+    }
+}
+
+/// <summary>A bench run that failed; its message goes into the report.</summary>
+internal sealed class BenchFailure : Exception
+{
+    public BenchFailure()
+    {
+    }
+
+    public BenchFailure(string message)
+        : base(message)
+    {
+    }
+
+    public BenchFailure(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
