@@ -145,7 +145,7 @@ public class ReadLoopBenchmarks
             return true;
         }
 
-        public ValueTask WaitForCapacityAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+        public ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
 
     /// <summary>Serves a fixed byte array in 64 KiB reads, completing synchronously; discards writes.</summary>

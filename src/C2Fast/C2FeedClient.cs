@@ -231,7 +231,7 @@ public sealed class C2FeedClient : IAsyncDisposable
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_options.ConnectTimeout);
             connection = await WebSocketConnection.ConnectAsync(_options, timeout.Token).ConfigureAwait(false);
-            var dispatcher = new FeedDispatcher(_queues, _sequences, _subscriptions, _events, _options.MaxJsonDepth, _logger, _checkpoints);
+            var dispatcher = new FeedDispatcher(_queues, _sequences, _subscriptions, _events, _options.MaxJsonDepth, _logger, _checkpoints, _options.PausedAckInterval);
             Task<CloseResult> loop = connection.RunAsync(dispatcher, _options.SilenceTimeout, _shutdown.Token);
 
             // [DOC] the connection is ready only after connection.connected.

@@ -65,6 +65,15 @@ public sealed record C2FeedOptions
     public TimeSpan HeartbeatGrace { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// While backpressure pauses the read loop (<see cref="C2SlowConsumerPolicy.Wait"/> with the budget or a
+    /// partition full), a <c>heartbeat.ack</c> is sent this often, so a heartbeat waiting unread behind the
+    /// backlog never gets the connection closed (c2-protocol.md §5). Default 100 ms; <see cref="TimeSpan.Zero"/>
+    /// turns it off (a consumer stalled past interval + grace then loses the connection). Must be below
+    /// <see cref="HeartbeatInterval"/>.
+    /// </summary>
+    public TimeSpan PausedAckInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
     /// How many consumer partitions (bounded channels) messages are spread over, by strategy id,
     /// so each strategy's messages stay in order. Default 1.
     /// </summary>
@@ -94,8 +103,13 @@ public sealed record C2FeedOptions
     /// <summary>How long a subscribe or unsubscribe waits for its <c>subscription.ack</c> or <c>error</c>. Default 10 s.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Messages kept in the lease pool for reuse (steady state allocates none). Default 1,024.</summary>
-    public int MessagePoolSize { get; init; } = 1024;
+    /// <summary>
+    /// Messages kept in the lease pool for reuse. Default 65,536 (the default <see cref="QueueCapacity"/>):
+    /// a backlog up to a full queue then allocates nothing either; a smaller pool allocates a lease for
+    /// every message beyond it while consumers lag. The pool only keeps what was once in use at the same
+    /// time, so its memory follows the deepest backlog seen (bounded by the queue and <see cref="MaxBufferedBytes"/>).
+    /// </summary>
+    public int MessagePoolSize { get; init; } = 65536;
 
     /// <summary>
     /// Reconnect automatically after a connection is lost (default true): exponential backoff with
@@ -189,6 +203,11 @@ public sealed record C2FeedOptions
         if (HeartbeatGrace < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(HeartbeatGrace), HeartbeatGrace, "Must not be negative.");
+        }
+
+        if (PausedAckInterval < TimeSpan.Zero || PausedAckInterval >= HeartbeatInterval)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PausedAckInterval), PausedAckInterval, "Must be zero (off) or positive and below HeartbeatInterval.");
         }
 
         AtLeast(ConsumerPartitions, 1, 64, nameof(ConsumerPartitions));

@@ -15,6 +15,9 @@ public sealed record C2FeedStatistics
     /// <summary>Heartbeats received and acknowledged.</summary>
     public long HeartbeatsAcknowledged { get; init; }
 
+    /// <summary><c>heartbeat.ack</c>s sent while backpressure paused the read loop (see <see cref="C2FeedOptions.PausedAckInterval"/>).</summary>
+    public long PausedAcks { get; init; }
+
     /// <summary>Signals discarded because their <c>seq_id</c> was not above the last one delivered for the strategy.</summary>
     public long DuplicatesDiscarded { get; init; }
 

@@ -10,6 +10,7 @@ internal sealed class FeedCounters
     public long BytesReceived;
     public long MessagesDelivered;
     public long HeartbeatsAcknowledged;
+    public long PausedAcks; // written by the keep-alive while the loop is paused
     public long DuplicatesDiscarded;
     public long MessagesDropped;
     public long SignalsDropped;
@@ -24,6 +25,7 @@ internal sealed class FeedCounters
         BytesReceived = Volatile.Read(ref BytesReceived),
         MessagesDelivered = Volatile.Read(ref MessagesDelivered),
         HeartbeatsAcknowledged = Volatile.Read(ref HeartbeatsAcknowledged),
+        PausedAcks = Volatile.Read(ref PausedAcks),
         DuplicatesDiscarded = Volatile.Read(ref DuplicatesDiscarded),
         MessagesDropped = Volatile.Read(ref MessagesDropped),
         SignalsDropped = Volatile.Read(ref SignalsDropped),

@@ -30,12 +30,14 @@ internal sealed class FeedDispatcher : IMessageHandler
     private readonly FeedEvents _events;
     private readonly ILogger _logger;
     private readonly int _maxDepth;
+    private readonly TimeSpan _pausedAckInterval;
     private readonly TaskCompletionSource<string?> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _shedding;
     private readonly CheckpointTracker? _checkpoints;
 
-    public FeedDispatcher(FeedQueues queues, SequenceTracker sequences, SubscriptionRegistry subscriptions, FeedEvents events, int maxDepth, ILogger logger, CheckpointTracker? checkpoints = null)
+    public FeedDispatcher(FeedQueues queues, SequenceTracker sequences, SubscriptionRegistry subscriptions, FeedEvents events, int maxDepth, ILogger logger, CheckpointTracker? checkpoints = null, TimeSpan pausedAckInterval = default)
     {
+        _pausedAckInterval = pausedAckInterval;
         _checkpoints = checkpoints;
         _queues = queues;
         _counters = queues.Counters;
@@ -113,7 +115,43 @@ internal sealed class FeedDispatcher : IMessageHandler
         }
     }
 
-    public ValueTask WaitForCapacityAsync(CancellationToken cancellationToken) => _queues.WaitForCapacityAsync(cancellationToken);
+    /// <summary>
+    /// The loop is paused by backpressure: it reads nothing, so a heartbeat queued behind the backlog
+    /// would go unanswered and the server would close the connection (c2-protocol.md §5: a stalled
+    /// consumer must never make the connection miss a heartbeat). While paused, a <c>heartbeat.ack</c>
+    /// goes out every <see cref="C2FeedOptions.PausedAckInterval"/> to say the client is alive.
+    /// </summary>
+    public ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken)
+    {
+        ValueTask wait = _queues.WaitForCapacityAsync(cancellationToken);
+        return wait.IsCompleted || _pausedAckInterval <= TimeSpan.Zero ? wait : WaitWithKeepAliveAsync(wait.AsTask(), connection, cancellationToken);
+    }
+
+    private async ValueTask WaitWithKeepAliveAsync(Task waiting, WebSocketConnection connection, CancellationToken cancellationToken)
+    {
+        byte[] ack = new byte[HeartbeatAck.BodyLength];
+        while (!waiting.IsCompleted && !cancellationToken.IsCancellationRequested)
+        {
+            await Task.WhenAny(waiting, Task.Delay(_pausedAckInterval, cancellationToken)).ConfigureAwait(false);
+            if (waiting.IsCompleted || cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+
+            try
+            {
+                HeartbeatAck.Write(ack, DateTime.UtcNow);
+                await connection.SendAsync(ack, isText: true, cancellationToken).ConfigureAwait(false);
+                Interlocked.Increment(ref _counters.PausedAcks);
+            }
+            catch (Exception ex) when (ex is C2FeedException or OperationCanceledException or ObjectDisposedException or IOException)
+            {
+                break; // the connection is going away; the wait below ends with it
+            }
+        }
+
+        await waiting.ConfigureAwait(false);
+    }
 
     private void AckHeartbeat(WebSocketConnection connection)
     {

@@ -16,5 +16,5 @@ internal interface IMessageHandler
     bool OnMessage(WebSocketConnection connection, bool isText, in ReadOnlySequence<byte> payload);
 
     /// <summary>Completes when the handler can take messages again after <see cref="OnMessage"/> returned false.</summary>
-    ValueTask WaitForCapacityAsync(CancellationToken cancellationToken);
+    ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken);
 }

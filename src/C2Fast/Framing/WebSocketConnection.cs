@@ -428,7 +428,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         _paused = true;
         try
         {
-            await handler.WaitForCapacityAsync(pauseToken).ConfigureAwait(false);
+            await handler.WaitForCapacityAsync(this, pauseToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_closing.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {

@@ -247,6 +247,45 @@ public class C2FeedClientTests
         Assert.Equal(0, client.GetStatistics().MessagesDropped);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task WaitPolicy_LoopPausedPastTheHeartbeatWindow_PausedAcksKeepTheConnection(bool pausedAcks)
+    {
+        // The server closes (1008) 0.2 s + 0.2 s after the last ack. A paused loop reads nothing, so the
+        // heartbeats sit unread behind the backlog: only the keep-alive acks can hold the connection.
+        await using C2Simulator simulator = await C2Simulator.StartNewAsync(Simulator(TimeSpan.FromMilliseconds(200)) with { HeartbeatGrace = TimeSpan.FromMilliseconds(200) });
+        await using var client = new C2FeedClient(Client(simulator) with
+        {
+            QueueCapacity = 50,
+            PausedAckInterval = pausedAcks ? TimeSpan.FromMilliseconds(50) : TimeSpan.Zero,
+            Reconnect = false,
+        });
+        await client.ConnectAsync();
+        await client.SubscribeAsync(C2Channel.Signal, 101);
+
+        long last = simulator.PublishSignals(101, 2000);
+        await Task.Delay(2000); // nobody reads for five times interval + grace
+
+        C2FeedStatistics stats = client.GetStatistics();
+        long heartbeatCloses = simulator.GetCounters().ServerClosesByCode.GetValueOrDefault(1008);
+        Assert.True(stats.BackpressurePauses > 0);
+        if (!pausedAcks)
+        {
+            // The control: without them the server closes the stalled client (1008), so the checks below can fail.
+            Assert.Equal(1, heartbeatCloses);
+            Assert.Equal(0, stats.PausedAcks);
+            return;
+        }
+
+        Assert.Equal(0, heartbeatCloses);
+        Assert.True(client.IsConnected);
+        Assert.True(stats.PausedAcks >= 10, $"{stats.PausedAcks} paused acks");
+        var seen = await ReadAsync(client, 2000);
+        Assert.Equal(Enumerable.Range((int)(last - 1999), 2000).Select(i => (long)i), seen.Select(s => s.Seq));
+        Assert.True(client.IsConnected);
+    }
+
     [Fact]
     public async Task DropNewestPolicy_FullQueue_DropsCountedAndRaised()
     {

@@ -33,7 +33,7 @@ internal sealed class RecordingHandler : IMessageHandler
         return true;
     }
 
-    public ValueTask WaitForCapacityAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    public ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     /// <summary>Waits until at least <paramref name="count"/> messages arrived.</summary>
     public async Task<IReadOnlyList<ReceivedMessage>> WaitForAsync(int count, TimeSpan timeout)

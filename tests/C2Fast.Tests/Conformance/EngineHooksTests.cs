@@ -17,7 +17,7 @@ public class EngineHooksTests
             return true;
         }
 
-        public ValueTask WaitForCapacityAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+        public ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
 
     private sealed class PausingHandler : IMessageHandler
@@ -40,7 +40,7 @@ public class EngineHooksTests
             return Seen.Count != 2; // ask for a pause after the second message
         }
 
-        public async ValueTask WaitForCapacityAsync(CancellationToken cancellationToken)
+        public async ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken)
         {
             Paused.TrySetResult();
             await _release.Task.WaitAsync(cancellationToken);
