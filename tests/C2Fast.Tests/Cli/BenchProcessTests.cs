@@ -98,7 +98,8 @@ public class BenchProcessTests
             {
                 Assert.Equal("ok", s.GetProperty("status").GetString());
                 Assert.True(s.GetProperty("client").GetProperty("paused").GetBoolean());
-                Assert.Equal(s.GetProperty("heartbeatsSent").GetInt64(), s.GetProperty("heartbeatsAcked").GetInt64());
+                // Every heartbeat answered; extra acks are C2Fast's keep-alives while its loop is paused.
+                Assert.True(s.GetProperty("heartbeatsAcked").GetInt64() >= s.GetProperty("heartbeatsSent").GetInt64());
             });
             Assert.NotEmpty(root.GetProperty("targets").EnumerateArray());
             Console.WriteLine($"bench --quick took {clock.Elapsed.TotalSeconds:0.0} s");

@@ -110,6 +110,8 @@ public class BenchAggregatorTests
         Assert.Equal("received 999 of 1000 messages", BenchRunner.Check(BenchClientKind.ClientWebSocketStj, plan, sent, All("cws-stj") with { Messages = 999 }, 10, 0, ""));
         Assert.Equal("received 299999 of 300000 bytes", BenchRunner.Check(BenchClientKind.Raw, plan, sent, All("raw") with { Bytes = 299_999 }, 0, 0, ""));
         Assert.Contains("heartbeats: 10 sent", BenchRunner.Check(BenchClientKind.Python, plan, sent, All("python"), 9, 0, ""), StringComparison.Ordinal);
+        Assert.Null(BenchRunner.Check(BenchClientKind.C2Fast, plan, sent, All("c2fast"), 14, 0, "")); // + keep-alive acks sent while paused
+        Assert.Contains("client saw 9", BenchRunner.Check(BenchClientKind.C2Fast, plan, sent, All("c2fast") with { Heartbeats = 9 }, 14, 0, ""), StringComparison.Ordinal);
         Assert.Contains("simulator sent", BenchRunner.Check(BenchClientKind.C2Fast, plan, sent with { Completed = false }, All("c2fast"), 10, 0, ""), StringComparison.Ordinal);
         Assert.Equal("client: timed out — boom", BenchRunner.Check(BenchClientKind.C2Fast, plan, sent, All("c2fast") with { Status = "timed out" }, 10, 0, "boom"));
         Assert.Equal("the client exited with code 3", BenchRunner.Check(BenchClientKind.C2Fast, plan, sent, All("c2fast"), 10, 3, ""));
