@@ -88,8 +88,7 @@ internal static partial class EnvelopeParser
             return OperationStatus.Done;
         }
 
-        var reader = new Utf8JsonReader(message, ReaderOptions(maxDepth));
-        return ParseGuarded(ref reader, maxDepth, out envelope, out error);
+        return ParseWithReader(message, out envelope, out error, maxDepth);
     }
 
     /// <summary>Parses the envelope of a complete message that may span several segments.</summary>
@@ -121,8 +120,7 @@ internal static partial class EnvelopeParser
             return OperationStatus.Done;
         }
 
-        var reader = new Utf8JsonReader(message, ReaderOptions(maxDepth));
-        return ParseGuarded(ref reader, maxDepth, out envelope, out error);
+        return ParseWithReader(message, out envelope, out error, maxDepth);
     }
 
     /// <summary>Decodes the JSON escapes of a string range into <paramref name="destination"/>.</summary>
