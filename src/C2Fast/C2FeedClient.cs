@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Threading.Channels;
 using C2Fast.Dispatch;
 using C2Fast.Framing;
@@ -537,6 +538,21 @@ public sealed class C2FeedClient : IAsyncDisposable
         return error;
     }
 
+    /// <summary>
+    /// Waits at least <paramref name="delay"/> by the monotonic clock: timers may fire a millisecond or two
+    /// early, and a server's <c>Retry-After</c> is a floor, not an estimate.
+    /// </summary>
+    private static async Task DelayAtLeastAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        long started = Stopwatch.GetTimestamp();
+        TimeSpan remaining = delay;
+        while (remaining > TimeSpan.Zero)
+        {
+            await Task.Delay(remaining < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : remaining, cancellationToken).ConfigureAwait(false);
+            remaining = delay - Stopwatch.GetElapsedTime(started);
+        }
+    }
+
     /// <summary>Reconnect attempts until one succeeds (returns its loop) or the client gives up (null).</summary>
     private async Task<Task<CloseResult>?> ReconnectAsync(C2FeedException lost)
     {
@@ -548,7 +564,7 @@ public sealed class C2FeedClient : IAsyncDisposable
             _events.RaiseReconnecting(new C2ReconnectingEventArgs(attempt, delay, last));
             try
             {
-                await Task.Delay(delay, _shutdown.Token).ConfigureAwait(false);
+                await DelayAtLeastAsync(delay, _shutdown.Token).ConfigureAwait(false);
                 if (_options.SlowConsumerPolicy == C2SlowConsumerPolicy.DisconnectAndResume)
                 {
                     await _queues.WaitForDrainAsync(_shutdown.Token).ConfigureAwait(false);
