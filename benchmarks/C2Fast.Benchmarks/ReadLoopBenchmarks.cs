@@ -139,11 +139,18 @@ public class ReadLoopBenchmarks
     {
         public long Count;
 
-        public bool OnMessage(WebSocketConnection connection, bool isText, in System.Buffers.ReadOnlySequence<byte> payload)
+        public bool OnMessage(WebSocketConnection connection, bool isText, ReadOnlySpan<byte> payload)
         {
             Count += payload.Length;
             return true;
         }
+
+        public void OnReadCompleted(WebSocketConnection connection)
+
+        {
+
+        }
+
 
         public ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -34,11 +33,15 @@ public sealed class C2FeedMessage : IDisposable
     private bool _hasSeqId;
     private bool _hasStrategyId;
     private C2MessageType _type;
-    private FeedQueues? _owner;
+    private FeedPartition? _owner;
     private bool _discarded;
     private int _generation;
 
-    internal C2FeedMessage(int initialCapacity) => _buffer = new byte[initialCapacity];
+    internal C2FeedMessage(int initialCapacity, bool pooled)
+    {
+        _buffer = new byte[initialCapacity];
+        IsPooled = pooled;
+    }
 
     /// <summary>The message type.</summary>
     public C2MessageType Type
@@ -130,8 +133,8 @@ public sealed class C2FeedMessage : IDisposable
     /// <summary>Returns the lease to the pool. The message must not be used afterwards.</summary>
     public void Dispose()
     {
-        FeedQueues? owner = Interlocked.Exchange(ref _owner, null);
-        owner?.Release(this, _length);
+        FeedPartition? owner = Interlocked.Exchange(ref _owner, null);
+        owner?.Recycle(this);
     }
 
     /// <inheritdoc/>
@@ -139,9 +142,9 @@ public sealed class C2FeedMessage : IDisposable
         => _owner is null ? "C2FeedMessage (disposed)" : $"{_type} strategy={_strategyId} seq={(_hasSeqId ? _seqId : null)} ({_length} B)";
 
     /// <summary>Fills a pooled instance with a copy of <paramref name="json"/> (loop thread).</summary>
-    internal void Fill(FeedQueues owner, in ReadOnlySequence<byte> json, in Envelope envelope, C2MessageType type, long? strategyId)
+    internal void Fill(FeedPartition owner, ReadOnlySpan<byte> json, in Envelope envelope, C2MessageType type, long? strategyId)
     {
-        int length = (int)json.Length;
+        int length = json.Length;
         if (_buffer.Length < length)
         {
             _buffer = new byte[Math.Max(length, Math.Min(_buffer.Length * 2, int.MaxValue / 2))];
@@ -188,6 +191,15 @@ public sealed class C2FeedMessage : IDisposable
 
     /// <summary>Capacity of the retained buffer (the pool drops instances that grew too large).</summary>
     internal int Capacity => _buffer.Length;
+
+    /// <summary>Length of the message in the buffer.</summary>
+    internal int Length => _length;
+
+    /// <summary>Whether the pool keeps this instance (see <see cref="LeasePool"/>).</summary>
+    internal bool IsPooled { get; }
+
+    /// <summary>The next free lease in a <see cref="LeasePool"/> list.</summary>
+    internal C2FeedMessage? NextFree { get; set; }
 
     private T Deserialize<T>(C2MessageType expected, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info)
     {

@@ -79,7 +79,13 @@ public sealed record C2FeedOptions
     /// </summary>
     public int ConsumerPartitions { get; init; } = 1;
 
-    /// <summary>Capacity of each partition's channel, in messages. Default 65,536.</summary>
+    /// <summary>The largest <see cref="QueueCapacity"/>: 16,777,216 messages per partition.</summary>
+    public const int MaxQueueCapacity = 1 << 24;
+
+    /// <summary>
+    /// Capacity of each partition's queue, in messages (1 to <see cref="MaxQueueCapacity"/>). Default 65,536.
+    /// The queue's memory follows the deepest backlog seen, not this bound.
+    /// </summary>
     public int QueueCapacity { get; init; } = 65_536;
 
     /// <summary>
@@ -211,7 +217,7 @@ public sealed record C2FeedOptions
         }
 
         AtLeast(ConsumerPartitions, 1, 64, nameof(ConsumerPartitions));
-        AtLeast(QueueCapacity, 1, int.MaxValue, nameof(QueueCapacity));
+        AtLeast(QueueCapacity, 1, MaxQueueCapacity, nameof(QueueCapacity));
         AtLeast(MaxJsonDepth, 2, 4096, nameof(MaxJsonDepth));
         AtLeast(MaxSubscriptions, 1, int.MaxValue, nameof(MaxSubscriptions));
         AtLeast(MessagePoolSize, 0, 1 << 20, nameof(MessagePoolSize));

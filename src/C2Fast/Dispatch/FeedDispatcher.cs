@@ -51,7 +51,7 @@ internal sealed class FeedDispatcher : IMessageHandler
     /// <summary>Completes with the connection id when <c>connection.connected</c> arrives.</summary>
     public Task<string?> Connected => _connected.Task;
 
-    public bool OnMessage(WebSocketConnection connection, bool isText, in ReadOnlySequence<byte> payload)
+    public bool OnMessage(WebSocketConnection connection, bool isText, ReadOnlySpan<byte> payload)
     {
         _counters.MessagesReceived++;
         _counters.BytesReceived += payload.Length;
@@ -115,6 +115,9 @@ internal sealed class FeedDispatcher : IMessageHandler
         }
     }
 
+    /// <summary>End of one socket read: consumers waiting for what was just queued are woken.</summary>
+    public void OnReadCompleted(WebSocketConnection connection) => _queues.Flush();
+
     /// <summary>
     /// The loop is paused by backpressure: it reads nothing, so a heartbeat queued behind the backlog
     /// would go unanswered and the server would close the connection (c2-protocol.md §5: a stalled
@@ -163,13 +166,8 @@ internal sealed class FeedDispatcher : IMessageHandler
         FeedMetrics.AckLatency.Record(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
     }
 
-    private bool Deliver(in ReadOnlySequence<byte> payload, in Envelope envelope, C2MessageType type, long? strategyId)
-    {
-        C2FeedMessage message = _queues.Rent();
-        message.Fill(_queues, payload, envelope, type, strategyId);
-        _counters.MessagesDelivered++;
-        return _queues.Enqueue(message, (int)payload.Length, strategyId ?? 0, type == C2MessageType.Signal);
-    }
+    private bool Deliver(ReadOnlySpan<byte> payload, in Envelope envelope, C2MessageType type, long? strategyId)
+        => _queues.Deliver(payload, envelope, type, strategyId);
 
     private static long? StrategyOf(in Envelope envelope) => envelope.HasStrategyId ? envelope.StrategyId : null;
 
@@ -177,14 +175,14 @@ internal sealed class FeedDispatcher : IMessageHandler
     /// <see cref="C2SlowConsumerPolicy.DisconnectAndResume"/>: past the budget, queue nothing more on this
     /// connection and close it; the client reconnects once consumers have drained.
     /// </summary>
-    private bool Shed(WebSocketConnection connection, in Envelope envelope, in ReadOnlySequence<byte> payload)
+    private bool Shed(WebSocketConnection connection, in Envelope envelope, ReadOnlySpan<byte> payload)
     {
         if (_shedding)
         {
             return true;
         }
 
-        if (!_queues.ShouldShed(envelope.HasStrategyId ? envelope.StrategyId : 0, (int)payload.Length))
+        if (!_queues.ShouldShed(envelope.HasStrategyId ? envelope.StrategyId : 0, payload.Length))
         {
             return false;
         }
@@ -195,7 +193,7 @@ internal sealed class FeedDispatcher : IMessageHandler
         return true;
     }
 
-    private void Acknowledge(in ReadOnlySequence<byte> payload, in Envelope envelope)
+    private void Acknowledge(ReadOnlySpan<byte> payload, in Envelope envelope)
     {
         if (_subscriptions.Acknowledge(payload, envelope.RequestId) is { } request)
         {
@@ -204,7 +202,7 @@ internal sealed class FeedDispatcher : IMessageHandler
         }
     }
 
-    private void HandleError(in ReadOnlySequence<byte> payload, in Envelope envelope)
+    private void HandleError(ReadOnlySpan<byte> payload, in Envelope envelope)
     {
         IReadOnlyList<C2ServerError> errors = ParseErrors(envelope.Payload.Slice(payload));
         string? requestId = Text(payload, envelope.RequestId);
@@ -217,12 +215,12 @@ internal sealed class FeedDispatcher : IMessageHandler
         _events.ServerError(new C2ServerErrorEventArgs(requestId, errors));
     }
 
-    private long? AnnounceGap(in ReadOnlySequence<byte> payload, in Envelope envelope)
+    private long? AnnounceGap(ReadOnlySpan<byte> payload, in Envelope envelope)
     {
         C2Gap gap;
         try
         {
-            gap = JsonSerializer.Deserialize(envelope.Payload.Slice(payload).ToArray(), C2JsonContext.Default.C2Gap) ?? new C2Gap(null, null, null, null);
+            gap = JsonSerializer.Deserialize(envelope.Payload.Slice(payload), C2JsonContext.Default.C2Gap) ?? new C2Gap(null, null, null, null);
         }
         catch (JsonException)
         {
@@ -235,7 +233,7 @@ internal sealed class FeedDispatcher : IMessageHandler
         return strategyId;
     }
 
-    private void ReportProtocolError(string reason, in ReadOnlySequence<byte> payload)
+    private void ReportProtocolError(string reason, ReadOnlySpan<byte> payload)
     {
         _counters.ProtocolErrors++;
         Log.ProtocolError(_logger, reason, payload.Length);
@@ -243,7 +241,7 @@ internal sealed class FeedDispatcher : IMessageHandler
     }
 
     /// <summary>The <c>error</c> payload [DOC]: one <c>{code, field, message}</c> or an <c>errors</c> array of them.</summary>
-    internal static IReadOnlyList<C2ServerError> ParseErrors(in ReadOnlySequence<byte> payload)
+    internal static IReadOnlyList<C2ServerError> ParseErrors(ReadOnlySpan<byte> payload)
     {
         if (payload.IsEmpty)
         {
@@ -252,7 +250,7 @@ internal sealed class FeedDispatcher : IMessageHandler
 
         try
         {
-            using JsonDocument document = JsonDocument.Parse(payload);
+            using JsonDocument document = JsonDocument.Parse(payload.ToArray());
             JsonElement root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
@@ -283,7 +281,7 @@ internal sealed class FeedDispatcher : IMessageHandler
         return colon >= 0 && long.TryParse(channel.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out long id) ? id : null;
     }
 
-    private static string? Text(in ReadOnlySequence<byte> payload, ValueRange range)
+    private static string? Text(ReadOnlySpan<byte> payload, ValueRange range)
     {
         if (!range.IsPresent)
         {

@@ -1,33 +1,43 @@
 using System.Threading.Channels;
-using Microsoft.Extensions.ObjectPool;
 
 namespace C2Fast.Dispatch;
 
 /// <summary>
-/// The consumer side of one client: bounded channels partitioned by strategy id, the lease pool,
-/// the buffered-bytes budget and the slow-consumer policy. Outlives connections.
+/// The consumer side of one client: the partitions (by strategy id), the lease pool, the
+/// buffered-bytes budget and the slow-consumer policy. Outlives connections.
 /// </summary>
 /// <remarks>
-/// Only the read loop writes. Bytes are counted from lease to <see cref="C2FeedMessage.Dispose"/>,
-/// so the budget bounds what consumers hold, not just what sits in the channels. Under
-/// <see cref="C2SlowConsumerPolicy.Wait"/> a full partition or an exhausted budget makes
-/// <see cref="Enqueue"/> answer false: the loop pauses and <see cref="WaitForCapacityAsync"/>
-/// resumes it when consumers dispose enough. The drop policies never pause; every drop is counted.
+/// <para>
+/// Only the read loop delivers. Bytes are counted from lease to <see cref="C2FeedMessage.Dispose"/>,
+/// so the budget bounds what consumers hold, not just what waits in the partitions. The producer keeps
+/// the totals it queued; disposers add to per-partition released totals; what is held is the
+/// difference, so neither side touches a counter the other writes on every message.
+/// </para>
+/// <para>
+/// Under <see cref="C2SlowConsumerPolicy.Wait"/> a message is always queued, and <see cref="Deliver"/>
+/// answers false (pause the loop) once its partition is full or the budget is exceeded: a paused loop
+/// resumes, through <see cref="WaitForCapacityAsync"/>, when that partition is at most half full and the
+/// held bytes are at most half the budget, so a slow consumer does not cost one pause per message.
+/// Because the loop pauses as soon as a partition fills, every partition has room whenever the loop
+/// delivers. The drop policies never pause; every drop is counted.
+/// </para>
 /// </remarks>
 internal sealed class FeedQueues
 {
-    private readonly Channel<C2FeedMessage>[] _partitions;
-    private readonly ObjectPool<C2FeedMessage> _pool;
+    private readonly FeedPartition[] _partitions;
+    private readonly LeasePool _pool;
     private readonly long _maxBytes;
     private readonly long _resumeBytes;
     private readonly C2SlowConsumerPolicy _policy;
     private readonly SemaphoreSlim _room = new(0);
-    private readonly int _capacity;
-    private long _bufferedBytes;
-    private long _queuedMessages;
-    private int _waiting;
-    private C2FeedMessage? _pending;
-    private int _pendingPartition;
+
+    // Producer-written totals (read by statistics on other threads).
+    private long _queuedBytesTotal;
+    private long _queuedMessagesTotal;
+    private long _releasedBytesSeen; // the producer's last sum of the partitions' released bytes
+
+    private int _pausedPartition = -1; // the partition whose fullness paused the loop, if any
+    private int _resumeArmed;
     private int _dropNoticePending;
 
     public FeedQueues(C2FeedOptions options)
@@ -35,19 +45,11 @@ internal sealed class FeedQueues
         _maxBytes = options.MaxBufferedBytes;
         _resumeBytes = options.MaxBufferedBytes / 2;
         _policy = options.SlowConsumerPolicy;
-        _capacity = options.QueueCapacity;
-        _pool = new DefaultObjectPool<C2FeedMessage>(new LeasePolicy(), Math.Max(1, options.MessagePoolSize));
-        _partitions = new Channel<C2FeedMessage>[options.ConsumerPartitions];
+        _pool = new LeasePool(options.MessagePoolSize);
+        _partitions = new FeedPartition[options.ConsumerPartitions];
         for (int i = 0; i < _partitions.Length; i++)
         {
-            _partitions[i] = Channel.CreateBounded<C2FeedMessage>(new BoundedChannelOptions(options.QueueCapacity)
-            {
-                // Full is handled by the policy here, never by the channel silently.
-                FullMode = BoundedChannelFullMode.Wait,
-                SingleWriter = true,
-                SingleReader = false, // DropOldest reads from the loop too
-                AllowSynchronousContinuations = false,
-            });
+            _partitions[i] = new FeedPartition(this, options.QueueCapacity);
         }
     }
 
@@ -55,9 +57,34 @@ internal sealed class FeedQueues
 
     public int PartitionCount => _partitions.Length;
 
-    public long QueuedMessages => Volatile.Read(ref _queuedMessages);
+    /// <summary>Messages leased and not yet disposed.</summary>
+    public long QueuedMessages
+    {
+        get
+        {
+            long released = 0;
+            foreach (FeedPartition partition in _partitions)
+            {
+                released += partition.ReleasedMessages;
+            }
 
-    public long QueuedBytes => Volatile.Read(ref _bufferedBytes);
+            // Released first: it only grows, so the difference never goes below what is really held.
+            return Volatile.Read(ref _queuedMessagesTotal) - released;
+        }
+    }
+
+    /// <summary>Bytes held by leases not yet disposed.</summary>
+    public long QueuedBytes
+    {
+        get
+        {
+            long released = ReleasedBytes(); // first, as above
+            return Volatile.Read(ref _queuedBytesTotal) - released;
+        }
+    }
+
+    /// <summary>Pooled leases in existence (for tests).</summary>
+    internal int PooledLeases => _pool.Pooled;
 
     /// <summary>Raised (on the loop) when a drop happened and no notice is outstanding.</summary>
     public event Action? DropNotice;
@@ -65,116 +92,80 @@ internal sealed class FeedQueues
     /// <summary>Called on the consumer's thread when a delivered signal's lease is disposed (the checkpoint commit).</summary>
     public Action<long, long>? OnConsumed { get; set; }
 
+    public ChannelReader<C2FeedMessage> Reader(int partition) => _partitions[partition];
+
+    public int PartitionOf(long strategyId) => _partitions.Length == 1 ? 0 : (int)((ulong)strategyId % (ulong)_partitions.Length);
+
     /// <summary>
     /// Under <see cref="C2SlowConsumerPolicy.DisconnectAndResume"/>: whether queueing <paramref name="length"/>
-    /// more bytes for this strategy would pass the budget or fill its partition.
+    /// more bytes for this strategy would pass the budget or overfill its partition.
     /// </summary>
     public bool ShouldShed(long strategyId, int length)
-        => _policy == C2SlowConsumerPolicy.DisconnectAndResume
-        && (Volatile.Read(ref _bufferedBytes) + length > _maxBytes || _partitions[PartitionOf(strategyId)].Reader.Count >= _capacity);
+        => _policy == C2SlowConsumerPolicy.DisconnectAndResume && (OverBudget(length) || _partitions[PartitionOf(strategyId)].IsFull);
 
-    /// <summary>Completes once undisposed leases hold at most half the budget (before resuming after a shed).</summary>
-    public async Task WaitForDrainAsync(CancellationToken cancellationToken)
+    /// <summary>Copies a message into a lease and queues it (loop thread). False asks the loop to pause.</summary>
+    public bool Deliver(ReadOnlySpan<byte> json, in Protocol.Envelope envelope, C2MessageType type, long? strategyId)
     {
-        while (Volatile.Read(ref _bufferedBytes) > _resumeBytes)
+        int index = PartitionOf(strategyId ?? 0);
+        FeedPartition partition = _partitions[index];
+        if (_policy != C2SlowConsumerPolicy.Wait && !MakeRoom(partition, json.Length, type == C2MessageType.Signal))
         {
-            Volatile.Write(ref _waiting, 1);
-            if (Volatile.Read(ref _bufferedBytes) <= _resumeBytes)
-            {
-                break;
-            }
-
-            await _room.WaitAsync(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    public ChannelReader<C2FeedMessage> Reader(int partition) => _partitions[partition].Reader;
-
-    public C2FeedMessage Rent() => _pool.Get();
-
-    public int PartitionOf(long strategyId) => (int)((ulong)strategyId % (ulong)_partitions.Length);
-
-    /// <summary>Queues a filled lease (loop thread). False asks the loop to pause.</summary>
-    public bool Enqueue(C2FeedMessage message, int length, long strategyId, bool isSignal)
-    {
-        Interlocked.Add(ref _bufferedBytes, length);
-        Interlocked.Increment(ref _queuedMessages);
-        int partition = PartitionOf(strategyId);
-        ChannelWriter<C2FeedMessage> writer = _partitions[partition].Writer;
-
-        if (_policy == C2SlowConsumerPolicy.Wait)
-        {
-            if (!writer.TryWrite(message))
-            {
-                _pending = message;
-                _pendingPartition = partition;
-                return false;
-            }
-
-            return Volatile.Read(ref _bufferedBytes) <= _maxBytes;
-        }
-
-        // Drop policies: make room within the budget and the channel, or drop the newcomer.
-        while (Volatile.Read(ref _bufferedBytes) > _maxBytes || !writer.TryWrite(message))
-        {
-            if (_policy == C2SlowConsumerPolicy.DropOldest && _partitions[partition].Reader.TryRead(out C2FeedMessage? oldest))
-            {
-                Drop(oldest);
-                continue;
-            }
-
-            Drop(message, isSignal);
             return true;
         }
 
-        return true;
+        C2FeedMessage lease = _pool.Get();
+        lease.Fill(partition, json, envelope, type, strategyId);
+        Volatile.Write(ref _queuedBytesTotal, _queuedBytesTotal + json.Length);
+        Volatile.Write(ref _queuedMessagesTotal, _queuedMessagesTotal + 1);
+        partition.Publish(lease);
+        Counters.MessagesDelivered++;
+
+        if (_policy != C2SlowConsumerPolicy.Wait)
+        {
+            return true;
+        }
+
+        if (partition.IsFull)
+        {
+            _pausedPartition = index;
+            return false;
+        }
+
+        return !OverBudget(0);
     }
 
-    /// <summary>Completes when the pending lease is queued and the budget has room again.</summary>
+    /// <summary>End of a socket read: readers waiting for what was delivered are woken (loop thread).</summary>
+    public void Flush()
+    {
+        foreach (FeedPartition partition in _partitions)
+        {
+            partition.Flush();
+        }
+    }
+
+    /// <summary>Completes when the partition that filled is half empty and the held bytes are at most half the budget (loop thread).</summary>
     public async ValueTask WaitForCapacityAsync(CancellationToken cancellationToken)
     {
         Counters.BackpressurePauses++;
-        if (_pending is C2FeedMessage pending)
-        {
-            ChannelWriter<C2FeedMessage> writer = _partitions[_pendingPartition].Writer;
-            while (!writer.TryWrite(pending))
-            {
-                if (!await writer.WaitToWriteAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    pending.Dispose(); // the client is shutting down
-                    break;
-                }
-            }
-
-            _pending = null;
-        }
-
-        // Resume at half the budget, not just under it, so a slow consumer does not cost a pause per message.
-        while (Volatile.Read(ref _bufferedBytes) > _resumeBytes)
-        {
-            Volatile.Write(ref _waiting, 1);
-            if (Volatile.Read(ref _bufferedBytes) <= _resumeBytes)
-            {
-                Volatile.Write(ref _waiting, 0);
-                break;
-            }
-
-            await _room.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
+        Flush();
+        await WaitForRoomAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        _pausedPartition = -1;
     }
 
-    /// <summary>Called by <see cref="C2FeedMessage.Dispose"/> on the consumer's thread.</summary>
-    internal void Release(C2FeedMessage message, int length)
+    /// <summary>Completes once undisposed leases hold at most half the budget (before resuming after a shed).</summary>
+    public Task WaitForDrainAsync(CancellationToken cancellationToken) => WaitForRoomAsync(TimeSpan.FromMilliseconds(100), cancellationToken);
+
+    /// <summary>Called when a lease is disposed, on the disposing thread; the lease must not be touched afterwards.</summary>
+    internal void Recycle(FeedPartition partition, C2FeedMessage lease)
     {
-        if (message.TryGetCommit(out long strategyId, out long seqId))
+        if (lease.TryGetCommit(out long strategyId, out long seqId))
         {
             OnConsumed?.Invoke(strategyId, seqId);
         }
 
-        long remaining = Interlocked.Add(ref _bufferedBytes, -length);
-        Interlocked.Decrement(ref _queuedMessages);
-        _pool.Return(message);
-        if (remaining <= _resumeBytes && Interlocked.Exchange(ref _waiting, 0) == 1)
+        partition.Release(lease.Length);
+        _pool.Return(lease);
+        if (Volatile.Read(ref _resumeArmed) != 0 && HasRoom() && Interlocked.Exchange(ref _resumeArmed, 0) == 1)
         {
             _room.Release();
         }
@@ -183,27 +174,18 @@ internal sealed class FeedQueues
     /// <summary>No more messages: consumers drain what is queued, then their reads complete.</summary>
     public void Complete(Exception? error = null)
     {
-        // A lease held back by a pause that closing interrupted: queue it if there is room, else count it dropped.
-        if (Interlocked.Exchange(ref _pending, null) is C2FeedMessage pending && !_partitions[_pendingPartition].Writer.TryWrite(pending))
+        foreach (FeedPartition partition in _partitions)
         {
-            Drop(pending);
-        }
-
-        foreach (Channel<C2FeedMessage> partition in _partitions)
-        {
-            partition.Writer.TryComplete(error);
+            partition.Complete(error);
         }
     }
 
     /// <summary>Disposes every lease still queued (client disposal).</summary>
     public void DrainAndDispose()
     {
-        _pending?.MarkDiscarded();
-        _pending?.Dispose();
-        _pending = null;
-        foreach (Channel<C2FeedMessage> partition in _partitions)
+        foreach (FeedPartition partition in _partitions)
         {
-            while (partition.Reader.TryRead(out C2FeedMessage? message))
+            while (partition.TryRead(out C2FeedMessage? message))
             {
                 message.MarkDiscarded();
                 message.Dispose();
@@ -214,30 +196,83 @@ internal sealed class FeedQueues
     /// <summary>Clears the outstanding drop notice so the next drop raises one again.</summary>
     public void AcknowledgeDropNotice() => Volatile.Write(ref _dropNoticePending, 0);
 
-    private void Drop(C2FeedMessage message, bool? isSignal = null)
+    private async Task WaitForRoomAsync(TimeSpan poll, CancellationToken cancellationToken)
+    {
+        while (!HasRoom())
+        {
+            Interlocked.Exchange(ref _resumeArmed, 1); // full fence: then look again
+            if (HasRoom())
+            {
+                // A disposer may have disarmed us too and released the semaphore: a later wait then just looks again.
+                Volatile.Write(ref _resumeArmed, 0);
+                break;
+            }
+
+            await _room.WaitAsync(poll, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private bool HasRoom()
+    {
+        int paused = Volatile.Read(ref _pausedPartition);
+        return QueuedBytes <= _resumeBytes && (paused < 0 || _partitions[paused].IsHalfEmpty);
+    }
+
+    // Whether the held bytes plus `extra` pass the budget. Re-sums the partitions only when the cached sum says so.
+    private bool OverBudget(int extra)
+    {
+        long queued = _queuedBytesTotal + extra;
+        if (queued - _releasedBytesSeen <= _maxBytes)
+        {
+            return false;
+        }
+
+        _releasedBytesSeen = ReleasedBytes();
+        return queued - _releasedBytesSeen > _maxBytes;
+    }
+
+    private long ReleasedBytes()
+    {
+        long released = 0;
+        foreach (FeedPartition partition in _partitions)
+        {
+            released += partition.ReleasedBytes;
+        }
+
+        return released;
+    }
+
+    // Drop policies: make room within the budget and the partition, or drop the newcomer (false).
+    private bool MakeRoom(FeedPartition partition, int length, bool isSignal)
+    {
+        while (partition.IsFull || OverBudget(length))
+        {
+            if (_policy == C2SlowConsumerPolicy.DropOldest && partition.TryRead(out C2FeedMessage? oldest))
+            {
+                CountDrop(oldest.Type == C2MessageType.Signal);
+                oldest.MarkDiscarded();
+                oldest.Dispose();
+                continue;
+            }
+
+            CountDrop(isSignal);
+            return false;
+        }
+
+        return true;
+    }
+
+    private void CountDrop(bool isSignal)
     {
         Counters.MessagesDropped++;
-        if (isSignal ?? message.Type == C2MessageType.Signal)
+        if (isSignal)
         {
             Counters.SignalsDropped++;
         }
 
-        message.MarkDiscarded();
-        message.Dispose();
         if (Interlocked.Exchange(ref _dropNoticePending, 1) == 0)
         {
             DropNotice?.Invoke();
         }
-    }
-
-    private sealed class LeasePolicy : PooledObjectPolicy<C2FeedMessage>
-    {
-        private const int InitialCapacity = 512;
-        private const int MaxRetainedCapacity = 1024 * 1024;
-
-        public override C2FeedMessage Create() => new(InitialCapacity);
-
-        // Keep buffers that fit ordinary messages; let rare giants go to the GC.
-        public override bool Return(C2FeedMessage obj) => obj.Capacity <= MaxRetainedCapacity;
     }
 }

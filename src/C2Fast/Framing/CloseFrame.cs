@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Unicode;
@@ -18,7 +17,7 @@ internal static class CloseFrame
     /// <param name="payload">The close frame's payload (at most 125 bytes, already checked).</param>
     /// <param name="code">The status code, or <see cref="NoStatus"/> for an empty payload.</param>
     /// <param name="error">The violated rule when the result is <see langword="false"/>.</param>
-    public static bool TryParse(in ReadOnlySequence<byte> payload, out int code, out FrameError error)
+    public static bool TryParse(ReadOnlySpan<byte> payload, out int code, out FrameError error)
     {
         error = FrameError.None;
         code = NoStatus;
@@ -34,10 +33,7 @@ internal static class CloseFrame
             return false;
         }
 
-        Span<byte> bytes = stackalloc byte[125];
-        bytes = bytes[..(int)payload.Length];
-        payload.CopyTo(bytes);
-        code = BinaryPrimitives.ReadUInt16BigEndian(bytes);
+        code = BinaryPrimitives.ReadUInt16BigEndian(payload);
 
         // RFC 6455 §7.4: only defined codes and the 3000-4999 ranges may appear on the wire.
         if (!IsValidReceivedCode(code))
@@ -47,7 +43,7 @@ internal static class CloseFrame
         }
 
         // RFC 6455 §5.5.1: the reason is UTF-8 text.
-        if (!Utf8.IsValid(bytes[2..]))
+        if (!Utf8.IsValid(payload[2..]))
         {
             error = FrameError.InvalidCloseReasonUtf8;
             return false;
@@ -57,8 +53,8 @@ internal static class CloseFrame
     }
 
     /// <summary>Decodes the reason of an already-validated close payload (allocates; close path only).</summary>
-    public static string ReadReason(in ReadOnlySequence<byte> payload)
-        => payload.Length <= 2 ? string.Empty : Encoding.UTF8.GetString(payload.Slice(2));
+    public static string ReadReason(ReadOnlySpan<byte> payload)
+        => payload.Length <= 2 ? string.Empty : Encoding.UTF8.GetString(payload[2..]);
 
     /// <summary>
     /// RFC 6455 §7.4.1-2 and the IANA registry: 1000-1003, 1007-1014 and 3000-4999 may be sent;

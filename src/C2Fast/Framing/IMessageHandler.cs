@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace C2Fast.Framing;
 
 /// <summary>Receives complete data messages from the read loop.</summary>
@@ -8,12 +6,18 @@ internal interface IMessageHandler
     /// <summary>Called on the read loop for every complete message, in arrival order.</summary>
     /// <param name="connection">The connection, for <see cref="WebSocketConnection.QueueReply"/> (loop thread only).</param>
     /// <param name="isText">Whether the message is text (already validated as UTF-8) rather than binary.</param>
-    /// <param name="payload">The message. Borrowed from the receive buffer: valid only during the call.</param>
+    /// <param name="payload">The whole message, contiguous. Borrowed from the receive (or assembly) buffer: valid only during the call.</param>
     /// <returns>
     /// <see langword="true"/> to go on; <see langword="false"/> to pause reading (backpressure) until
     /// <see cref="WaitForCapacityAsync"/> completes. The message counts as taken either way.
     /// </returns>
-    bool OnMessage(WebSocketConnection connection, bool isText, in ReadOnlySequence<byte> payload);
+    bool OnMessage(WebSocketConnection connection, bool isText, ReadOnlySpan<byte> payload);
+
+    /// <summary>
+    /// Called on the read loop once it has handled every complete frame of one socket read, before it
+    /// waits for more bytes or pauses: the moment to hand a batch over (wake consumers).
+    /// </summary>
+    void OnReadCompleted(WebSocketConnection connection);
 
     /// <summary>Completes when the handler can take messages again after <see cref="OnMessage"/> returned false.</summary>
     ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken);

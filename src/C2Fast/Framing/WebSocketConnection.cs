@@ -39,6 +39,8 @@ internal sealed class WebSocketConnection : IAsyncDisposable
     private byte[] _assembly = [];
     private int _assemblyLength;
     private Utf8Validator _utf8;
+    private readonly byte[] _pingPayload = new byte[125];
+    private int _pingLength;
     private int _closeCode;
     private string _closeReason = string.Empty;
 
@@ -290,7 +292,6 @@ internal sealed class WebSocketConnection : IAsyncDisposable
     private async Task<CloseResult> ReadLoopAsync(IMessageHandler handler, CancellationToken cancellationToken)
     {
         PipeReader input = _transport.Input;
-        long maxMessage = _options.MaxMessageSize;
         CancellationTokenSource? pauseScope = null; // created on the first pause, once per connection
         try
         {
@@ -299,71 +300,39 @@ internal sealed class WebSocketConnection : IAsyncDisposable
                 ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
                 Volatile.Write(ref _lastReceiveTicks, Environment.TickCount64);
                 ReadOnlySequence<byte> buffer = result.Buffer;
-                bool closeReceived = false;
-                bool paused = false;
+                FrameAction action = HandleFrames(ref buffer, handler, out FrameError error);
 
-                while (true)
+                // The batch is handed over, and its replies (heartbeat acks) leave in one write, before
+                // anything else: never behind queued application work, a pause or the next read.
+                handler.OnReadCompleted(this);
+                if (_repliesLength != 0)
                 {
-                    OperationStatus status = FrameHeaderParser.TryParse(buffer, maxMessage, out FrameHeader header, out FrameError error);
-                    if (status == OperationStatus.InvalidData)
-                    {
+                    await FlushRepliesAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                switch (action)
+                {
+                    case FrameAction.Fail:
                         input.AdvanceTo(buffer.Start);
                         throw await FailAsync(error).ConfigureAwait(false);
-                    }
-
-                    if (status == OperationStatus.NeedMoreData || buffer.Length < header.FrameLength)
-                    {
-                        break;
-                    }
-
-                    ReadOnlySequence<byte> payload = buffer.Slice(header.HeaderLength, header.PayloadLength);
-                    FrameAction action = HandleFrame(header, payload, handler, out error);
-                    if (_repliesLength != 0)
-                    {
-                        // Replies (heartbeat acks) leave now, never behind queued application work.
-                        await FlushRepliesAsync(cancellationToken).ConfigureAwait(false);
-                    }
-
-                    switch (action)
-                    {
-                        case FrameAction.Fail:
-                            input.AdvanceTo(buffer.Start);
-                            throw await FailAsync(error).ConfigureAwait(false);
-                        case FrameAction.Pong:
-                            // RFC 6455 §5.5.2-3: answer with a pong carrying the same payload, as soon as possible.
-                            await SendPongAsync(payload, cancellationToken).ConfigureAwait(false);
-                            break;
-                        case FrameAction.Close:
-                            closeReceived = true;
-                            break;
-                        case FrameAction.Pause:
-                            paused = true;
-                            break;
-                    }
-
-                    buffer = buffer.Slice(payload.End);
-                    if (closeReceived || paused)
-                    {
-                        break;
-                    }
+                    case FrameAction.Pong:
+                        // RFC 6455 §5.5.2-3: answer with a pong carrying the same payload, before the next frame is looked at.
+                        input.AdvanceTo(buffer.Start);
+                        await SendPongAsync(cancellationToken).ConfigureAwait(false);
+                        continue;
+                    case FrameAction.Pause:
+                        // Backpressure: keep what is buffered, read nothing more until the handler has room.
+                        input.AdvanceTo(buffer.Start);
+                        pauseScope ??= CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
+                        await WaitForCapacityAsync(handler, pauseScope.Token, cancellationToken).ConfigureAwait(false);
+                        continue;
+                    case FrameAction.Close:
+                        // RFC 6455 §5.5.1: after the close frame nothing more is processed.
+                        input.AdvanceTo(buffer.End);
+                        return await CompleteCloseAsync().ConfigureAwait(false);
                 }
 
-                if (paused)
-                {
-                    // Backpressure: keep what is buffered, read nothing more until the handler has room.
-                    input.AdvanceTo(buffer.Start);
-                    pauseScope ??= CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
-                    await WaitForCapacityAsync(handler, pauseScope.Token, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                if (closeReceived)
-                {
-                    // RFC 6455 §5.5.1: after the close frame nothing more is processed.
-                    input.AdvanceTo(buffer.End);
-                    return await CompleteCloseAsync().ConfigureAwait(false);
-                }
-
+                // The next frame is incomplete: examined to the end, so the next read waits for new bytes.
                 input.AdvanceTo(buffer.Start, buffer.End);
                 if (result.IsCompleted)
                 {
@@ -441,7 +410,97 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         }
     }
 
-    private FrameAction HandleFrame(in FrameHeader header, in ReadOnlySequence<byte> payload, IMessageHandler handler, out FrameError error)
+    /// <summary>
+    /// Handles every complete frame at the start of <paramref name="buffer"/> and slices them off, stopping
+    /// early after a frame that needs the loop (pong, close, pause) or at a violation (the failing frame stays).
+    /// Frames wholly inside the first segment are handled straight from its span, with no per-frame sequence
+    /// slicing; a frame that straddles segments is copied out once and handled the same way.
+    /// </summary>
+    private FrameAction HandleFrames(ref ReadOnlySequence<byte> buffer, IMessageHandler handler, out FrameError error)
+    {
+        long maxMessage = _options.MaxMessageSize;
+        while (true)
+        {
+            ReadOnlySpan<byte> span = buffer.FirstSpan;
+            int offset = 0;
+            FrameAction action = FrameAction.None;
+            error = FrameError.None;
+            while (true)
+            {
+                ReadOnlySpan<byte> rest = span[offset..];
+                OperationStatus status = FrameHeaderParser.TryParse(rest, maxMessage, out FrameHeader header, out error);
+                if (status == OperationStatus.InvalidData)
+                {
+                    action = FrameAction.Fail;
+                    break;
+                }
+
+                if (status == OperationStatus.NeedMoreData || rest.Length < header.FrameLength)
+                {
+                    break;
+                }
+
+                action = HandleFrame(header, rest.Slice(header.HeaderLength, (int)header.PayloadLength), handler, out error);
+                if (action == FrameAction.Fail)
+                {
+                    break;
+                }
+
+                offset += (int)header.FrameLength;
+                if (action != FrameAction.None)
+                {
+                    break;
+                }
+            }
+
+            buffer = buffer.Slice(offset);
+            if (action != FrameAction.None || buffer.IsSingleSegment)
+            {
+                return action;
+            }
+
+            // The next frame's header or payload reaches into the next segment.
+            OperationStatus straddling = FrameHeaderParser.TryParse(buffer, maxMessage, out FrameHeader next, out error);
+            if (straddling == OperationStatus.InvalidData)
+            {
+                return FrameAction.Fail;
+            }
+
+            if (straddling == OperationStatus.NeedMoreData || buffer.Length < next.FrameLength)
+            {
+                return FrameAction.None;
+            }
+
+            action = HandleStraddlingFrame(next, buffer.Slice(next.HeaderLength, next.PayloadLength), handler, out error);
+            if (action == FrameAction.Fail)
+            {
+                return action;
+            }
+
+            buffer = buffer.Slice(next.FrameLength);
+            if (action != FrameAction.None)
+            {
+                return action;
+            }
+        }
+    }
+
+    private FrameAction HandleStraddlingFrame(in FrameHeader header, in ReadOnlySequence<byte> payload, IMessageHandler handler, out FrameError error)
+    {
+        int length = (int)payload.Length;
+        byte[] copy = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
+        try
+        {
+            payload.CopyTo(copy);
+            return HandleFrame(header, copy.AsSpan(0, length), handler, out error);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
+    private FrameAction HandleFrame(in FrameHeader header, ReadOnlySpan<byte> payload, IMessageHandler handler, out FrameError error)
     {
         error = FrameError.None;
         switch (header.Opcode)
@@ -457,7 +516,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
                 if (header.Fin)
                 {
                     // RFC 6455 §8.1: a text message must be valid UTF-8.
-                    if (header.Opcode == Opcode.Text && !IsValidUtf8(payload))
+                    if (header.Opcode == Opcode.Text && !Utf8.IsValid(payload))
                     {
                         error = FrameError.InvalidUtf8;
                         return FrameAction.Fail;
@@ -483,6 +542,9 @@ internal sealed class WebSocketConnection : IAsyncDisposable
                 return Append(header.Fin, payload, handler, out error);
 
             case Opcode.Ping:
+                // Answered by the loop once this read is handled; control payloads are at most 125 bytes.
+                payload.CopyTo(_pingPayload);
+                _pingLength = payload.Length;
                 return FrameAction.Pong;
 
             case Opcode.Pong:
@@ -501,7 +563,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         }
     }
 
-    private FrameAction Append(bool fin, in ReadOnlySequence<byte> payload, IMessageHandler handler, out FrameError error)
+    private FrameAction Append(bool fin, ReadOnlySpan<byte> payload, IMessageHandler handler, out FrameError error)
     {
         error = FrameError.None;
 
@@ -515,23 +577,14 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         // RFC 6455 §8.1: validate each fragment as it arrives; a code point may span fragments.
         if (_openMessage == Opcode.Text)
         {
-            foreach (ReadOnlyMemory<byte> segment in payload)
-            {
-                if (!_utf8.TryValidate(segment.Span))
-                {
-                    error = FrameError.InvalidUtf8;
-                    return FrameAction.Fail;
-                }
-            }
-
-            if (fin && _utf8.HasPending)
+            if (!_utf8.TryValidate(payload) || (fin && _utf8.HasPending))
             {
                 error = FrameError.InvalidUtf8;
                 return FrameAction.Fail;
             }
         }
 
-        int length = (int)payload.Length;
+        int length = payload.Length;
         EnsureAssemblyCapacity(_assemblyLength + length);
         payload.CopyTo(_assembly.AsSpan(_assemblyLength));
         _assemblyLength += length;
@@ -540,7 +593,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         {
             bool isText = _openMessage == Opcode.Text;
             _openMessage = Opcode.Continuation;
-            bool more = _closeRequested || handler.OnMessage(this, isText, new ReadOnlySequence<byte>(_assembly, 0, _assemblyLength));
+            bool more = _closeRequested || handler.OnMessage(this, isText, _assembly.AsSpan(0, _assemblyLength));
             _assemblyLength = 0;
             return more ? FrameAction.None : FrameAction.Pause;
         }
@@ -564,25 +617,6 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         }
 
         _assembly = larger;
-    }
-
-    private static bool IsValidUtf8(in ReadOnlySequence<byte> payload)
-    {
-        if (payload.IsSingleSegment)
-        {
-            return Utf8.IsValid(payload.FirstSpan);
-        }
-
-        var validator = default(Utf8Validator);
-        foreach (ReadOnlyMemory<byte> segment in payload)
-        {
-            if (!validator.TryValidate(segment.Span))
-            {
-                return false;
-            }
-        }
-
-        return !validator.HasPending;
     }
 
     /// <summary>Answers the server's close (if we have not sent ours) and waits for TCP to end.</summary>
@@ -690,7 +724,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         }
     }
 
-    private async ValueTask SendPongAsync(ReadOnlySequence<byte> payload, CancellationToken cancellationToken)
+    private async ValueTask SendPongAsync(CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -698,7 +732,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
             // RFC 6455 §5.5.1: after our close frame we send nothing more, not even a pong.
             if (!_closeSent)
             {
-                await WriteFrameLockedAsync(Opcode.Pong, fin: true, payload, cancellationToken).ConfigureAwait(false);
+                await WriteFrameLockedAsync(Opcode.Pong, fin: true, new ReadOnlySequence<byte>(_pingPayload, 0, _pingLength), cancellationToken).ConfigureAwait(false);
             }
         }
         finally

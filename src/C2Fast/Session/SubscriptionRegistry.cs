@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text;
 using C2Fast.Protocol;
@@ -52,7 +51,7 @@ internal sealed class SubscriptionRegistry
     }
 
     /// <summary>Matches a <c>subscription.ack</c>; returns the request it answers, or null.</summary>
-    public PendingRequest? Acknowledge(in ReadOnlySequence<byte> message, ValueRange requestId)
+    public PendingRequest? Acknowledge(ReadOnlySpan<byte> message, ValueRange requestId)
     {
         lock (_gate)
         {
@@ -77,7 +76,7 @@ internal sealed class SubscriptionRegistry
     }
 
     /// <summary>Matches an <c>error</c>; faults the request it answers and returns it, or null.</summary>
-    public PendingRequest? Reject(in ReadOnlySequence<byte> message, ValueRange requestId, IReadOnlyList<C2ServerError> errors)
+    public PendingRequest? Reject(ReadOnlySpan<byte> message, ValueRange requestId, IReadOnlyList<C2ServerError> errors)
     {
         lock (_gate)
         {
@@ -124,7 +123,7 @@ internal sealed class SubscriptionRegistry
         }
     }
 
-    private PendingRequest? Take(in ReadOnlySequence<byte> message, ValueRange requestId)
+    private PendingRequest? Take(ReadOnlySpan<byte> message, ValueRange requestId)
     {
         if (!requestId.IsPresent)
         {

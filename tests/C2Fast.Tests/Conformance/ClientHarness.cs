@@ -23,7 +23,7 @@ internal sealed class RecordingHandler : IMessageHandler
         }
     }
 
-    public bool OnMessage(WebSocketConnection connection, bool isText, in ReadOnlySequence<byte> payload)
+    public bool OnMessage(WebSocketConnection connection, bool isText, ReadOnlySpan<byte> payload)
     {
         lock (_messages)
         {
@@ -32,6 +32,13 @@ internal sealed class RecordingHandler : IMessageHandler
 
         return true;
     }
+
+    public void OnReadCompleted(WebSocketConnection connection)
+
+    {
+
+    }
+
 
     public ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 

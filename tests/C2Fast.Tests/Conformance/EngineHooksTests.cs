@@ -11,11 +11,18 @@ public class EngineHooksTests
 {
     private sealed class ReplyingHandler : IMessageHandler
     {
-        public bool OnMessage(WebSocketConnection connection, bool isText, in ReadOnlySequence<byte> payload)
+        public bool OnMessage(WebSocketConnection connection, bool isText, ReadOnlySpan<byte> payload)
         {
             connection.QueueReply(Encoding.UTF8.GetBytes("re:" + Encoding.UTF8.GetString(payload)));
             return true;
         }
+
+        public void OnReadCompleted(WebSocketConnection connection)
+
+        {
+
+        }
+
 
         public ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
@@ -30,7 +37,7 @@ public class EngineHooksTests
 
         public void Release() => _release.TrySetResult();
 
-        public bool OnMessage(WebSocketConnection connection, bool isText, in ReadOnlySequence<byte> payload)
+        public bool OnMessage(WebSocketConnection connection, bool isText, ReadOnlySpan<byte> payload)
         {
             lock (Seen)
             {
@@ -38,6 +45,10 @@ public class EngineHooksTests
             }
 
             return Seen.Count != 2; // ask for a pause after the second message
+        }
+
+        public void OnReadCompleted(WebSocketConnection connection)
+        {
         }
 
         public async ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken)

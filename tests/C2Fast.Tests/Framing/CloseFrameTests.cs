@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using C2Fast.Framing;
 
@@ -6,13 +5,13 @@ namespace C2Fast.Tests.Framing;
 
 public class CloseFrameTests
 {
-    private static ReadOnlySequence<byte> Payload(int code, byte[]? reason = null)
+    private static byte[] Payload(int code, byte[]? reason = null)
     {
         byte[] bytes = new byte[2 + (reason?.Length ?? 0)];
         bytes[0] = (byte)(code >> 8);
         bytes[1] = (byte)code;
         reason?.CopyTo(bytes, 2);
-        return new ReadOnlySequence<byte>(bytes);
+        return bytes;
     }
 
     [Theory]
@@ -60,7 +59,7 @@ public class CloseFrameTests
     [Fact]
     public void TryParse_EmptyPayload_NoStatus()
     {
-        Assert.True(CloseFrame.TryParse(ReadOnlySequence<byte>.Empty, out int code, out _));
+        Assert.True(CloseFrame.TryParse(ReadOnlySpan<byte>.Empty, out int code, out _));
         Assert.Equal(CloseFrame.NoStatus, code);
     }
 
@@ -68,7 +67,7 @@ public class CloseFrameTests
     public void TryParse_OneBytePayload_ProtocolError()
     {
         // RFC 6455 §5.5.1: a body starts with a 2-byte code.
-        Assert.False(CloseFrame.TryParse(new ReadOnlySequence<byte>([0x03]), out _, out FrameError error));
+        Assert.False(CloseFrame.TryParse([0x03], out _, out FrameError error));
         Assert.Equal(FrameError.InvalidClosePayload, error);
     }
 
@@ -76,7 +75,7 @@ public class CloseFrameTests
     public void TryParse_123ByteReason_AcceptedAndDecoded()
     {
         string reason = new('r', 123);
-        ReadOnlySequence<byte> payload = Payload(1000, Encoding.UTF8.GetBytes(reason));
+        byte[] payload = Payload(1000, Encoding.UTF8.GetBytes(reason));
         Assert.True(CloseFrame.TryParse(payload, out _, out _));
         Assert.Equal(reason, CloseFrame.ReadReason(payload));
     }
@@ -96,7 +95,7 @@ public class CloseFrameTests
         int length = CloseFrame.WritePayload(destination, 1001, new string('€', 100)); // 300 UTF-8 bytes
         Assert.True(length <= 125);
         Assert.Equal(0, (length - 2) % 3);
-        Assert.True(CloseFrame.TryParse(new ReadOnlySequence<byte>(destination, 0, length), out int code, out _));
+        Assert.True(CloseFrame.TryParse(destination.AsSpan(0, length), out int code, out _));
         Assert.Equal(1001, code);
     }
 
