@@ -175,7 +175,19 @@ internal sealed class FeedPartition : ChannelReader<C2FeedMessage>, IValueTaskSo
         _error = error;
         _completed = true;
         Interlocked.MemoryBarrier();
-        WakeWaiter();
+        if (Interlocked.Exchange(ref _waiterArmed, 0) == 1)
+        {
+            // Channel semantics: true if there is still something to read, else the end (false or the error).
+            if (HasItems || error is null)
+            {
+                _waiter.SetResult(HasItems);
+            }
+            else
+            {
+                _waiter.SetException(error);
+            }
+        }
+
         WakeShared();
         if (!HasItems)
         {
