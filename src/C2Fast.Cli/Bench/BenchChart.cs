@@ -18,6 +18,9 @@ internal static class BenchChart
 {
     private const int PanelWidth = 720;
 
+    /// <summary>Wide enough for the title's machine line when there is only one panel.</summary>
+    private const int MinWidth = 960;
+
     /// <summary>A multiple of <see cref="GridRows"/>, so the header ends on a whole pixel (no seam in the SVG).</summary>
     private const int Height = 728;
 
@@ -29,6 +32,15 @@ internal static class BenchChart
     private static readonly string[] Palette = ["#E4572E", "#1F4E79", "#4F81BD", "#76B7B2", "#7F7F7F", "#C9C9C9"];
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    /// <summary>
+    /// Whether SkiaSharp found no font at all (its NoDependencies build reads only <c>/usr/share/fonts</c>, empty in a
+    /// bare container): the chart then has bars but no text, and the commands say so.
+    /// </summary>
+    public static bool NoFonts => SKTypeface.Default.GlyphCount == 0;
+
+    /// <summary>What to tell the user when <see cref="NoFonts"/>.</summary>
+    public const string NoFontsHint = "no font found under /usr/share/fonts, so the chart has no text; install one (Debian: fonts-dejavu-core) and redraw it with `c2fast bench-chart`.";
 
     /// <summary>Whether <paramref name="path"/> ends in <c>.png</c> or <c>.svg</c> (any case).</summary>
     public static bool IsSupported(string path) => Path.GetExtension(path).ToUpperInvariant() is ".PNG" or ".SVG";
@@ -59,7 +71,7 @@ internal static class BenchChart
         }
 
         multiplot.Layout = layout;
-        int width = PanelWidth * columns;
+        int width = Math.Max(MinWidth, PanelWidth * columns);
         if (Path.GetExtension(path).Equals(".svg", StringComparison.OrdinalIgnoreCase))
         {
             // ScottPlot lays a plot out on its first render and draws it again once the labels are measured; settle the

@@ -56,6 +56,11 @@ internal sealed class BenchChartCommand
 
         BenchChart.Save(report, chart.FullName);
         await error.WriteLineAsync($"c2fast bench-chart: chart written to {chart.FullName}").ConfigureAwait(false);
+        if (BenchChart.NoFonts)
+        {
+            await error.WriteLineAsync("c2fast bench-chart: " + BenchChart.NoFontsHint).ConfigureAwait(false);
+        }
+
         return 0;
     }
 }

@@ -135,6 +135,11 @@ internal sealed class BenchCommand
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 BenchChart.Save(report, chart.FullName);
                 await error.WriteLineAsync($"c2fast bench: chart written to {chart.FullName} ({clock.Elapsed.TotalSeconds:0.00} s)").ConfigureAwait(false);
+                if (BenchChart.NoFonts)
+                {
+                    await error.WriteLineAsync("c2fast bench: " + BenchChart.NoFontsHint).ConfigureAwait(false);
+                }
+
             }
 
             if (Console.IsOutputRedirected || !ReferenceEquals(output, Console.Out))
