@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every C2Fast test on a fresh machine: installs the independent WebSocket peers the
-# interop tests need (Debian python3-websockets, npm ws from tests/peers/package-lock.json),
-# then runs the whole solution's tests. Extra arguments go to `dotnet test`.
+# interop tests need (Debian python3-websockets, npm ws from tests/peers/package-lock.json) and a
+# font for the bench chart (Debian fonts-dejavu-core), then runs the whole solution's tests. Extra arguments go to `dotnet test`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -11,6 +11,13 @@ if ! /usr/bin/python3 -c 'import websockets' >/dev/null 2>&1; then
   echo "test.sh: installing Debian python3-websockets" >&2
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-websockets >/dev/null
+fi
+
+# The bench chart tests read its text: SkiaSharp (NoDependencies build) draws none without a font in /usr/share/fonts.
+if ! find /usr/share/fonts -name '*.ttf' -print -quit 2>/dev/null | grep -q .; then
+  echo "test.sh: installing Debian fonts-dejavu-core" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-dejavu-core >/dev/null
 fi
 
 if [ ! -d tests/peers/node_modules/ws ]; then

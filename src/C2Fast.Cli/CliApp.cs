@@ -13,6 +13,7 @@ internal static class CliApp
         root.Subcommands.Add(new StreamCommand().Command);
         root.Subcommands.Add(new DemoCommand().Command);
         root.Subcommands.Add(new BenchCommand().Command);
+        root.Subcommands.Add(new BenchChartCommand().Command);
         root.Subcommands.Add(new BenchClientCommand().Command);
         return root;
     }

@@ -24,11 +24,12 @@ internal sealed class BenchCommand
     private readonly Option<string> _clients = new("--clients") { Description = $"Comma-separated clients (default all: {string.Join(',', BenchClients.All.Select(BenchClients.Name))})." };
     private readonly Option<bool> _quick = new("--quick") { Description = "Tiny counts, one round, every client: a smoke run (under a minute)." };
     private readonly Option<FileInfo?> _json = new("--json") { Description = "Also write every figure, the runs and the machine to this JSON file." };
+    private readonly Option<FileInfo?> _chart = new("--chart") { Description = "Also draw messages/s per client, by mix, ws and wss, to this .png or .svg (redraw a saved --json with `c2fast bench-chart`)." };
 
     public BenchCommand()
     {
         Command = new Command("bench", "End-to-end loopback benchmark of C2Fast against ClientWebSocket, Websocket.Client, the vendor's python loop and a raw drain.");
-        foreach (Option option in new Option[] { _messages, _rounds, _mix, _transport, _clients, _quick, _json })
+        foreach (Option option in new Option[] { _messages, _rounds, _mix, _transport, _clients, _quick, _json, _chart })
         {
             Command.Options.Add(option);
         }
@@ -77,6 +78,11 @@ internal sealed class BenchCommand
             }
         }
 
+        if (result.GetValue(_chart) is FileInfo chart && !BenchChart.IsSupported(chart.Name))
+        {
+            return (null, $"--chart must end in .png or .svg, not '{chart.Name}'.");
+        }
+
         int rounds = result.GetValue(_rounds) ?? (quick ? 1 : 3);
         long? messages = result.GetValue(_messages);
         if (rounds < 1 || messages is < 10)
@@ -122,6 +128,18 @@ internal sealed class BenchCommand
             {
                 await File.WriteAllTextAsync(json.FullName, JsonSerializer.Serialize(report, BenchJson.Indented.BenchReport) + "\n", cancellationToken).ConfigureAwait(false);
                 await error.WriteLineAsync($"c2fast bench: JSON written to {json.FullName}").ConfigureAwait(false);
+            }
+
+            if (result.GetValue(_chart) is FileInfo chart)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                BenchChart.Save(report, chart.FullName);
+                await error.WriteLineAsync($"c2fast bench: chart written to {chart.FullName} ({clock.Elapsed.TotalSeconds:0.00} s)").ConfigureAwait(false);
+                if (BenchChart.NoFonts)
+                {
+                    await error.WriteLineAsync("c2fast bench: " + BenchChart.NoFontsHint).ConfigureAwait(false);
+                }
+
             }
 
             if (Console.IsOutputRedirected || !ReferenceEquals(output, Console.Out))

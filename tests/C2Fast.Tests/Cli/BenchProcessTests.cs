@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace C2Fast.Tests.Cli;
 
-/// <summary><c>c2fast bench --quick --json</c> as a process: every client, mix and transport, everything received.</summary>
+/// <summary><c>c2fast bench --quick --json --chart</c> as a process: every client, mix and transport, everything received, and the chart.</summary>
 public class BenchProcessTests
 {
     private static readonly string[] Clients = ["c2fast", "cws-stj", "cws-reader", "websocket-client", "python", "raw"];
@@ -11,11 +11,12 @@ public class BenchProcessTests
     private static readonly string[] Transports = ["ws", "wss"];
 
     [Fact]
-    public async Task BenchQuick_Json_EveryRowPresentWithPositiveRatesAndEveryMessageReceived()
+    public async Task BenchQuick_JsonAndChart_EveryRowPresentWithPositiveRatesAndEveryMessageReceived()
     {
         string json = Path.Combine(Path.GetTempPath(), $"c2fast-bench-{Guid.NewGuid():N}.json");
+        string chart = Path.ChangeExtension(json, ".png");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "C2Fast.Cli.dll"), "bench", "--quick", "--json", json })
+        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "C2Fast.Cli.dll"), "bench", "--quick", "--json", json, "--chart", chart })
         {
             start.ArgumentList.Add(arg);
         }
@@ -102,11 +103,17 @@ public class BenchProcessTests
                 Assert.True(s.GetProperty("heartbeatsAcked").GetInt64() >= s.GetProperty("heartbeatsSent").GetInt64());
             });
             Assert.NotEmpty(root.GetProperty("targets").EnumerateArray());
+
+            byte[] png = await File.ReadAllBytesAsync(chart);
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, png[..8]);
+            Assert.True(png.Length > 10_000, $"chart is only {png.Length} bytes");
+            Assert.Contains("chart written to", output, StringComparison.Ordinal);
             Console.WriteLine($"bench --quick took {clock.Elapsed.TotalSeconds:0.0} s");
         }
         finally
         {
             File.Delete(json);
+            File.Delete(chart);
         }
     }
 }

@@ -74,6 +74,8 @@ public class BenchJsonTests
         var (_, badMix) = command.ToPlan(root.Parse("bench --mix huge"), null, "", "x");
         var (_, badClient) = command.ToPlan(root.Parse("bench --clients netty"), null, "", "x");
         var (_, badTransport) = command.ToPlan(root.Parse("bench --transport quic"), null, "", "x");
+        var (_, badChart) = command.ToPlan(root.Parse("bench --chart out.jpg"), null, "", "x");
+        var (withChart, _) = command.ToPlan(root.Parse("bench --chart out.SVG"), null, "", "x");
 
         Assert.Equal(BenchClients.All, quick!.Clients);
         Assert.Equal((1, true, 10_000L, 1_000L), (quick.Rounds, quick.Quick, quick.MessagesFor(BenchMix.Typical), quick.MessagesFor(BenchMix.Large)));
@@ -85,5 +87,7 @@ public class BenchJsonTests
         Assert.Contains("--mix", badMix, StringComparison.Ordinal);
         Assert.Contains("netty", badClient, StringComparison.Ordinal);
         Assert.Contains("--transport", badTransport, StringComparison.Ordinal);
+        Assert.Contains("--chart", badChart, StringComparison.Ordinal);
+        Assert.NotNull(withChart);
     }
 }
