@@ -145,12 +145,13 @@ public class ReadLoopBenchmarks
             return true;
         }
 
-        public void OnReadCompleted(WebSocketConnection connection)
-
+        public void OnLookahead(WebSocketConnection connection, ReadOnlySpan<byte> payload)
         {
-
         }
 
+        public void OnReadCompleted(WebSocketConnection connection)
+        {
+        }
 
         public ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }

@@ -74,6 +74,15 @@ public sealed record C2FeedOptions
     public TimeSpan PausedAckInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
+    /// While backpressure pauses the read loop, it keeps reading up to this many bytes past the pause point,
+    /// without delivering them, only to answer the heartbeats among them at once (each is then not answered
+    /// again when the loop resumes and delivers what it read). So a heartbeat that arrived behind a stalled
+    /// consumer's backlog waits for neither the consumer nor <see cref="PausedAckInterval"/>. These bytes are
+    /// held on top of <see cref="MaxBufferedBytes"/>. Default 8 MiB; 0 turns the read-ahead off.
+    /// </summary>
+    public int PausedReadAheadBytes { get; init; } = 8 * 1024 * 1024;
+
+    /// <summary>
     /// How many consumer partitions (bounded channels) messages are spread over, by strategy id,
     /// so each strategy's messages stay in order. Default 1.
     /// </summary>
@@ -216,6 +225,7 @@ public sealed record C2FeedOptions
             throw new ArgumentOutOfRangeException(nameof(PausedAckInterval), PausedAckInterval, "Must be zero (off) or positive and below HeartbeatInterval.");
         }
 
+        AtLeast(PausedReadAheadBytes, 0, int.MaxValue, nameof(PausedReadAheadBytes));
         AtLeast(ConsumerPartitions, 1, 64, nameof(ConsumerPartitions));
         AtLeast(QueueCapacity, 1, MaxQueueCapacity, nameof(QueueCapacity));
         AtLeast(MaxJsonDepth, 2, 4096, nameof(MaxJsonDepth));

@@ -33,6 +33,7 @@ internal sealed class FeedDispatcher : IMessageHandler
     private readonly TimeSpan _pausedAckInterval;
     private readonly TaskCompletionSource<string?> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _shedding;
+    private int _heartbeatsAckedAhead;
     private readonly CheckpointTracker? _checkpoints;
 
     public FeedDispatcher(FeedQueues queues, SequenceTracker sequences, SubscriptionRegistry subscriptions, FeedEvents events, int maxDepth, ILogger logger, CheckpointTracker? checkpoints = null, TimeSpan pausedAckInterval = default)
@@ -65,7 +66,15 @@ internal sealed class FeedDispatcher : IMessageHandler
         switch (envelope.Type)
         {
             case MessageType.Heartbeat:
-                AckHeartbeat(connection);
+                if (_heartbeatsAckedAhead > 0)
+                {
+                    _heartbeatsAckedAhead--; // answered while the loop was paused (OnLookahead)
+                }
+                else
+                {
+                    AckHeartbeat(connection);
+                }
+
                 return true;
             case MessageType.StrategySignal:
                 if (Shed(connection, envelope, payload))
@@ -112,6 +121,19 @@ internal sealed class FeedDispatcher : IMessageHandler
             default:
                 // [CHOICE] unknown msg_types reach the application untouched.
                 return Deliver(payload, envelope, C2MessageType.Unknown, StrategyOf(envelope));
+        }
+    }
+
+    /// <summary>
+    /// While paused, a heartbeat behind the backlog is answered at once; it is counted so that its second
+    /// arrival, through <see cref="OnMessage"/> after the pause, is not answered again.
+    /// </summary>
+    public void OnLookahead(WebSocketConnection connection, ReadOnlySpan<byte> payload)
+    {
+        if (EnvelopeParser.Parse(payload, out Envelope envelope, out _, _maxDepth) == OperationStatus.Done && envelope.Type == MessageType.Heartbeat)
+        {
+            AckHeartbeat(connection);
+            _heartbeatsAckedAhead++;
         }
     }
 

@@ -19,6 +19,14 @@ internal interface IMessageHandler
     /// </summary>
     void OnReadCompleted(WebSocketConnection connection);
 
+    /// <summary>
+    /// Called on the read loop while it is paused, for each complete unfragmented text message (valid UTF-8)
+    /// that arrived past the pause point, in order and at most once each. The handler may answer it now
+    /// (<see cref="WebSocketConnection.QueueReply"/>) but must not deliver it: the same message reaches
+    /// <see cref="OnMessage"/> when the loop resumes.
+    /// </summary>
+    void OnLookahead(WebSocketConnection connection, ReadOnlySpan<byte> payload);
+
     /// <summary>Completes when the handler can take messages again after <see cref="OnMessage"/> returned false.</summary>
     ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken);
 }

@@ -40,6 +40,8 @@ internal sealed class WebSocketConnection : IAsyncDisposable
     private int _assemblyLength;
     private Utf8Validator _utf8;
     private readonly byte[] _pingPayload = new byte[125];
+    private long _lookedAhead;          // bytes past the consumed point that a paused look-ahead has shown the handler
+    private bool _lookaheadInFragments; // the look-ahead's last data frame left a fragmented message open
     private int _pingLength;
     private int _closeCode;
     private string _closeReason = string.Empty;
@@ -301,6 +303,11 @@ internal sealed class WebSocketConnection : IAsyncDisposable
                 Volatile.Write(ref _lastReceiveTicks, Environment.TickCount64);
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 FrameAction action = HandleFrames(ref buffer, handler, out FrameError error);
+                if (_lookedAhead != 0)
+                {
+                    // Bytes a look-ahead already showed the handler stay shown once they are handled.
+                    _lookedAhead = Math.Max(0, _lookedAhead - (result.Buffer.Length - buffer.Length));
+                }
 
                 // The batch is handed over, and its replies (heartbeat acks) leave in one write, before
                 // anything else: never behind queued application work, a pause or the next read.
@@ -313,16 +320,16 @@ internal sealed class WebSocketConnection : IAsyncDisposable
                 switch (action)
                 {
                     case FrameAction.Fail:
-                        input.AdvanceTo(buffer.Start);
+                        input.AdvanceTo(buffer.Start, buffer.End);
                         throw await FailAsync(error).ConfigureAwait(false);
                     case FrameAction.Pong:
                         // RFC 6455 §5.5.2-3: answer with a pong carrying the same payload, before the next frame is looked at.
-                        input.AdvanceTo(buffer.Start);
+                        KeepForNextRead(input, buffer);
                         await SendPongAsync(cancellationToken).ConfigureAwait(false);
                         continue;
                     case FrameAction.Pause:
-                        // Backpressure: keep what is buffered, read nothing more until the handler has room.
-                        input.AdvanceTo(buffer.Start);
+                        // Backpressure: keep what is buffered, deliver nothing more until the handler has room.
+                        KeepForNextRead(input, buffer);
                         pauseScope ??= CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
                         await WaitForCapacityAsync(handler, pauseScope.Token, cancellationToken).ConfigureAwait(false);
                         continue;
@@ -391,13 +398,40 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Leaves <paramref name="rest"/> (not handled yet) in the pipe so that the next read returns it at once.
+    /// The pipe's examined position only moves forward, so it is marked examined and the next read is
+    /// cancelled instead, which makes it return what is buffered without waiting for new bytes.
+    /// </summary>
+    private static void KeepForNextRead(PipeReader input, in ReadOnlySequence<byte> rest)
+    {
+        input.AdvanceTo(rest.Start, rest.End);
+        input.CancelPendingRead();
+    }
+
+    /// <summary>
+    /// Backpressure: delivers nothing until the handler has room. Meanwhile, unless it is switched off,
+    /// the loop reads on (up to <see cref="C2FeedOptions.PausedReadAheadBytes"/> past the pause point,
+    /// consuming nothing) and shows each message that arrived to the handler's <see cref="IMessageHandler.OnLookahead"/>,
+    /// so a heartbeat behind the backlog is answered now instead of when consumers catch up.
+    /// </summary>
     private async ValueTask WaitForCapacityAsync(IMessageHandler handler, CancellationToken pauseToken, CancellationToken cancellationToken)
     {
         // While paused we read nothing on purpose: that is not the server going silent.
         _paused = true;
         try
         {
-            await handler.WaitForCapacityAsync(this, pauseToken).ConfigureAwait(false);
+            ValueTask waiting = handler.WaitForCapacityAsync(this, pauseToken);
+            if (waiting.IsCompleted || _options.PausedReadAheadBytes == 0)
+            {
+                await waiting.ConfigureAwait(false);
+            }
+            else
+            {
+                Task capacity = waiting.AsTask();
+                await ReadAheadAsync(handler, capacity, cancellationToken).ConfigureAwait(false);
+                await capacity.ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (_closing.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -407,6 +441,105 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         {
             Volatile.Write(ref _lastReceiveTicks, Environment.TickCount64);
             _paused = false;
+        }
+    }
+
+    /// <summary>Reads past the pause point until the handler has room, the read-ahead budget is used or the stream ends.</summary>
+    private async Task ReadAheadAsync(IMessageHandler handler, Task capacity, CancellationToken cancellationToken)
+    {
+        PipeReader input = _transport.Input;
+
+        // A read still pending when room comes back returns at once, as canceled, with what it has.
+        // (Safe on this pipe: no stream read belongs to its reader; see TransportConnection.)
+        _ = capacity.ContinueWith(static (_, reader) => ((PipeReader)reader!).CancelPendingRead(), input, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        bool stop = false;
+        while (!capacity.IsCompleted)
+        {
+            ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            Volatile.Write(ref _lastReceiveTicks, Environment.TickCount64);
+            if (!stop)
+            {
+                stop = LookAhead(buffer, handler);
+                if (_repliesLength != 0)
+                {
+                    await FlushRepliesAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            // Consume nothing: everything read stays for the resumed loop. (The pipe's examined position
+            // may only move forward, so it is always the end here.)
+            input.AdvanceTo(buffer.Start, buffer.End);
+            // A canceled read by itself says nothing: the pause began with one (KeepForNextRead).
+            if (capacity.IsCompleted || result.IsCompleted || stop || buffer.Length >= _options.PausedReadAheadBytes)
+            {
+                // The resumed loop's first read must not wait for new bytes: it returns at once, canceled, with all of it.
+                input.CancelPendingRead();
+                return;
+            }
+        }
+
+        input.CancelPendingRead();
+    }
+
+    /// <summary>
+    /// Shows the handler each complete unfragmented text message past what earlier look-aheads covered
+    /// (<see cref="_lookedAhead"/> bytes past the consumed point); true stops the look-ahead (a close frame
+    /// or something the resumed loop will reject: it decides, not this pass).
+    /// </summary>
+    private bool LookAhead(in ReadOnlySequence<byte> buffer, IMessageHandler handler)
+    {
+        if (_lookedAhead >= buffer.Length)
+        {
+            return false;
+        }
+
+        ReadOnlySequence<byte> rest = buffer.Slice(_lookedAhead);
+        while (true)
+        {
+            OperationStatus status = FrameHeaderParser.TryParse(rest, _options.MaxMessageSize, out FrameHeader header, out _);
+            if (status == OperationStatus.InvalidData || header.Opcode == Opcode.Close)
+            {
+                return true;
+            }
+
+            if (status == OperationStatus.NeedMoreData || rest.Length < header.FrameLength)
+            {
+                return false;
+            }
+
+            if (header.Opcode is Opcode.Text or Opcode.Binary or Opcode.Continuation)
+            {
+                bool whole = header.Fin && header.Opcode == Opcode.Text && !_lookaheadInFragments;
+                _lookaheadInFragments = !header.Fin;
+                if (whole)
+                {
+                    ReadOnlySequence<byte> payload = rest.Slice(header.HeaderLength, header.PayloadLength);
+                    if (payload.IsSingleSegment)
+                    {
+                        ShowLookahead(payload.FirstSpan, handler);
+                    }
+                    else
+                    {
+                        byte[] copy = ArrayPool<byte>.Shared.Rent((int)payload.Length);
+                        payload.CopyTo(copy);
+                        ShowLookahead(copy.AsSpan(0, (int)payload.Length), handler);
+                        ArrayPool<byte>.Shared.Return(copy);
+                    }
+                }
+            }
+
+            _lookedAhead += header.FrameLength;
+            rest = rest.Slice(header.FrameLength);
+        }
+    }
+
+    private void ShowLookahead(ReadOnlySpan<byte> payload, IMessageHandler handler)
+    {
+        // Invalid UTF-8 fails the connection when the loop gets there; it is not shown now.
+        if (Utf8.IsValid(payload))
+        {
+            handler.OnLookahead(this, payload);
         }
     }
 
@@ -454,12 +587,13 @@ internal sealed class WebSocketConnection : IAsyncDisposable
             }
 
             buffer = buffer.Slice(offset);
-            if (action != FrameAction.None || buffer.IsSingleSegment)
+            if (action != FrameAction.None)
             {
                 return action;
             }
 
-            // The next frame's header or payload reaches into the next segment.
+            // No complete frame is left in that span: the next one is not all here yet, or it lies in (or
+            // reaches into) the next segment, which is where the slice now starts if the span ran out exactly.
             OperationStatus straddling = FrameHeaderParser.TryParse(buffer, maxMessage, out FrameHeader next, out error);
             if (straddling == OperationStatus.InvalidData)
             {
@@ -469,6 +603,11 @@ internal sealed class WebSocketConnection : IAsyncDisposable
             if (straddling == OperationStatus.NeedMoreData || buffer.Length < next.FrameLength)
             {
                 return FrameAction.None;
+            }
+
+            if (buffer.FirstSpan.Length >= next.FrameLength)
+            {
+                continue; // wholly inside the new first segment: handled from its span
             }
 
             action = HandleStraddlingFrame(next, buffer.Slice(next.HeaderLength, next.PayloadLength), handler, out error);

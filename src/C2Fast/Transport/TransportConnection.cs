@@ -11,24 +11,46 @@ namespace C2Fast.Transport;
 /// A connected TCP socket, optionally wrapped in TLS, with a <see cref="PipeReader"/> for input
 /// and the raw stream for output (written only under the connection's write lock).
 /// </summary>
+/// <remarks>
+/// Input: a receive pump reads the stream into a <see cref="Pipe"/> whose reader is <see cref="Input"/>.
+/// Both sides of the pipe run inline, so when the pump flushes a read, the read loop waiting on
+/// <see cref="Input"/> continues on the pump's thread: no thread hop per read. When the loop is not
+/// reading (backpressure), the pump reads on until the pipe holds its pause threshold, which bounds
+/// what a paused loop can look ahead at. The pipe's own <see cref="PipeReader.CancelPendingRead"/> is
+/// then safe to use: no stream read belongs to the reader.
+/// </remarks>
 internal sealed class TransportConnection : IAsyncDisposable
 {
     private readonly Socket? _socket;
+    private readonly Pipe _pipe;
+    private readonly int _readSize;
+    private readonly Task _pump;
     private int _disposed;
     private int _aborted;
 
-    private TransportConnection(Socket? socket, Stream stream, PipeReader input)
+    private TransportConnection(Socket? socket, Stream stream, int bufferSize, long readAheadBytes)
     {
         _socket = socket;
         Stream = stream;
-        Input = input;
+        _readSize = Math.Max(256, bufferSize / 8);
+
+        // Unconsumed bytes past which the pump stops reading: at least two buffers, so it never stalls a loop that keeps up.
+        long pause = Math.Max(2L * bufferSize, readAheadBytes + bufferSize);
+        _pipe = new Pipe(new PipeOptions(
+            readerScheduler: PipeScheduler.Inline,
+            writerScheduler: PipeScheduler.Inline,
+            pauseWriterThreshold: pause,
+            resumeWriterThreshold: pause / 2,
+            minimumSegmentSize: bufferSize,
+            useSynchronizationContext: false));
+        _pump = PumpAsync();
     }
 
     /// <summary>The byte stream (TLS or plain) to write frames to.</summary>
     public Stream Stream { get; }
 
     /// <summary>Received bytes. One loop owns it.</summary>
-    public PipeReader Input { get; }
+    public PipeReader Input => _pipe.Reader;
 
     /// <summary>Whether the stream is TLS.</summary>
     public bool IsTls => Stream is SslStream;
@@ -60,18 +82,12 @@ internal sealed class TransportConnection : IAsyncDisposable
             throw;
         }
 
-        return new TransportConnection(socket, stream, CreateReader(stream, options.ReceiveBufferSize));
+        return new TransportConnection(socket, stream, options.ReceiveBufferSize, options.PausedReadAheadBytes);
     }
 
     /// <summary>A transport over an already-connected stream (in-memory tests and benchmarks of the read loop).</summary>
-    public static TransportConnection FromStream(Stream stream, int receiveBufferSize)
-        => new(null, stream, CreateReader(stream, receiveBufferSize));
-
-    private static PipeReader CreateReader(Stream stream, int bufferSize)
-        => PipeReader.Create(stream, new StreamPipeReaderOptions(
-            bufferSize: bufferSize,
-            minimumReadSize: Math.Max(256, bufferSize / 8),
-            leaveOpen: true));
+    public static TransportConnection FromStream(Stream stream, int receiveBufferSize, long readAheadBytes = 0)
+        => new(null, stream, receiveBufferSize, readAheadBytes);
 
     /// <summary>Half-closes the sending side after the last frame (TLS close_notify first), so the close frame is not lost to a reset.</summary>
     public async ValueTask ShutdownSendAsync()
@@ -117,6 +133,44 @@ internal sealed class TransportConnection : IAsyncDisposable
 
         Abort();
         await Input.CompleteAsync().ConfigureAwait(false);
+        await _pump.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stream → pipe until the stream ends, fails or the reader completes. A failure completes the pipe
+    /// with it, so the loop's next read throws what the stream threw (as reading the stream itself would).
+    /// </summary>
+    private async Task PumpAsync()
+    {
+        PipeWriter writer = _pipe.Writer;
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                Memory<byte> memory = writer.GetMemory(_readSize);
+                int read = await Stream.ReadAsync(memory).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                writer.Advance(read);
+                FlushResult flushed = await writer.FlushAsync().ConfigureAwait(false);
+                if (flushed.IsCompleted)
+                {
+                    break; // the reader is done
+                }
+            }
+        }
+#pragma warning disable CA1031 // Whatever the stream throws is the reader's to see, through the pipe.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            error = ex;
+        }
+
+        await writer.CompleteAsync(error).ConfigureAwait(false);
     }
 
     private static async Task<Socket> ConnectSocketAsync(Uri uri, C2FeedOptions options, CancellationToken cancellationToken)

@@ -248,17 +248,19 @@ public class C2FeedClientTests
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task WaitPolicy_LoopPausedPastTheHeartbeatWindow_PausedAcksKeepTheConnection(bool pausedAcks)
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(false, false)]
+    public async Task WaitPolicy_LoopPausedPastTheHeartbeatWindow_KeepAliveOrReadAheadKeepsTheConnection(bool pausedAcks, bool readAhead)
     {
-        // The server closes (1008) 0.2 s + 0.2 s after the last ack. A paused loop reads nothing, so the
-        // heartbeats sit unread behind the backlog: only the keep-alive acks can hold the connection.
+        // The server closes (1008) 0.2 s + 0.2 s after the last ack. A paused loop delivers nothing, so the
+        // heartbeats arrive behind the backlog: only the keep-alive acks or the read-ahead can answer them.
         await using C2Simulator simulator = await C2Simulator.StartNewAsync(Simulator(TimeSpan.FromMilliseconds(200)) with { HeartbeatGrace = TimeSpan.FromMilliseconds(200) });
         await using var client = new C2FeedClient(Client(simulator) with
         {
             QueueCapacity = 50,
             PausedAckInterval = pausedAcks ? TimeSpan.FromMilliseconds(50) : TimeSpan.Zero,
+            PausedReadAheadBytes = readAhead ? 1024 * 1024 : 0,
             Reconnect = false,
         });
         await client.ConnectAsync();
@@ -270,9 +272,9 @@ public class C2FeedClientTests
         C2FeedStatistics stats = client.GetStatistics();
         long heartbeatCloses = simulator.GetCounters().ServerClosesByCode.GetValueOrDefault(1008);
         Assert.True(stats.BackpressurePauses > 0);
-        if (!pausedAcks)
+        if (!pausedAcks && !readAhead)
         {
-            // The control: without them the server closes the stalled client (1008), so the checks below can fail.
+            // The control: without either the server closes the stalled client (1008), so the checks below can fail.
             Assert.Equal(1, heartbeatCloses);
             Assert.Equal(0, stats.PausedAcks);
             return;
@@ -280,10 +282,28 @@ public class C2FeedClientTests
 
         Assert.Equal(0, heartbeatCloses);
         Assert.True(client.IsConnected);
-        Assert.True(stats.PausedAcks >= 10, $"{stats.PausedAcks} paused acks");
+        if (pausedAcks)
+        {
+            Assert.True(stats.PausedAcks >= 10, $"{stats.PausedAcks} paused acks");
+        }
+        else
+        {
+            // Every heartbeat so far was read ahead of the backlog and answered once.
+            Assert.Equal(0, stats.PausedAcks);
+            Assert.True(stats.HeartbeatsAcknowledged >= 5, $"{stats.HeartbeatsAcknowledged} heartbeats acked");
+        }
+
         var seen = await ReadAsync(client, 2000);
         Assert.Equal(Enumerable.Range((int)(last - 1999), 2000).Select(i => (long)i), seen.Select(s => s.Seq));
         Assert.True(client.IsConnected);
+        if (!pausedAcks)
+        {
+            // Answered ahead means not answered again when delivered: one ack per heartbeat, no more.
+            await Task.Delay(100);
+            C2SimulatorCounters counters = simulator.GetCounters();
+            Assert.InRange(counters.AcksReceived, counters.HeartbeatsSent - 1, counters.HeartbeatsSent);
+            Assert.Equal(client.GetStatistics().HeartbeatsAcknowledged, counters.AcksReceived);
+        }
     }
 
     [Fact]

@@ -33,12 +33,13 @@ internal sealed class RecordingHandler : IMessageHandler
         return true;
     }
 
-    public void OnReadCompleted(WebSocketConnection connection)
-
+    public void OnLookahead(WebSocketConnection connection, ReadOnlySpan<byte> payload)
     {
-
     }
 
+    public void OnReadCompleted(WebSocketConnection connection)
+    {
+    }
 
     public ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 

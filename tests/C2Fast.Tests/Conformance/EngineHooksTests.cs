@@ -17,12 +17,13 @@ public class EngineHooksTests
             return true;
         }
 
-        public void OnReadCompleted(WebSocketConnection connection)
-
+        public void OnLookahead(WebSocketConnection connection, ReadOnlySpan<byte> payload)
         {
-
         }
 
+        public void OnReadCompleted(WebSocketConnection connection)
+        {
+        }
 
         public ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
@@ -45,6 +46,10 @@ public class EngineHooksTests
             }
 
             return Seen.Count != 2; // ask for a pause after the second message
+        }
+
+        public void OnLookahead(WebSocketConnection connection, ReadOnlySpan<byte> payload)
+        {
         }
 
         public void OnReadCompleted(WebSocketConnection connection)

@@ -173,6 +173,61 @@ public class ReadLoopTests
         }
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(64 * 1024)]
+    public async Task PausingHandler_FramesEndingExactlyAtSegmentEnds_EveryMessageInOrder(int readAheadBytes)
+    {
+        // 256-byte frames, one per read, into 4 KiB pipe segments: while the handler pauses, reads pile up
+        // and frames end exactly where segments end. (A loop that took "the rest is one segment" for "the
+        // rest is incomplete" stopped there, with complete messages unread, and waited for bytes that never came.)
+        const int Messages = 600;
+        var frames = new List<byte[]>();
+        for (int i = 0; i < Messages; i++)
+        {
+            frames.Add(TestFrames.Text($"{i:D6}".PadRight(252, '.')));
+        }
+
+        frames.Add(TestFrames.Close(1000));
+        Assert.All(frames.Take(Messages), f => Assert.Equal(256, f.Length));
+        var stream = new ScriptedStream(TestFrames.Concat([.. frames]), 256);
+        await using var connection = WebSocketConnection.Over(TransportConnection.FromStream(stream, 4096, readAheadBytes), Options);
+        var handler = new PausingRecorder();
+        CloseResult result = await connection.RunAsync(handler).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1000, result.Code);
+        Assert.Equal(Enumerable.Range(0, Messages).Select(i => $"{i:D6}"), handler.Seen.Select(m => m[..6]));
+        Assert.True(handler.Pauses > 50, $"{handler.Pauses} pauses");
+    }
+
+    /// <summary>Records every message and asks for a pause after every seventh, resuming a moment later.</summary>
+    private sealed class PausingRecorder : IMessageHandler
+    {
+        public List<string> Seen { get; } = [];
+
+        public int Pauses { get; private set; }
+
+        public bool OnMessage(WebSocketConnection connection, bool isText, ReadOnlySpan<byte> payload)
+        {
+            Seen.Add(Encoding.UTF8.GetString(payload));
+            return Seen.Count % 7 != 0;
+        }
+
+        public void OnLookahead(WebSocketConnection connection, ReadOnlySpan<byte> payload)
+        {
+        }
+
+        public void OnReadCompleted(WebSocketConnection connection)
+        {
+        }
+
+        public async ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken)
+        {
+            Pauses++;
+            await Task.Delay(1, cancellationToken);
+        }
+    }
+
     private static List<TestFrame> DecodeClientFrames(byte[] written)
     {
         var frames = new List<TestFrame>();
