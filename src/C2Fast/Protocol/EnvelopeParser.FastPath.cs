@@ -1,8 +1,7 @@
 using System.Buffers;
-using System.Numerics;
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using System.Text.Json;
 
 namespace C2Fast.Protocol;
@@ -39,6 +38,13 @@ internal static partial class EnvelopeParser
 
     // Longest integer accepted here: 19 digits never overflow a ulong, and the value is then checked against long.MaxValue.
     private const int FastPathMaxDigits = 19;
+
+    // The literals as little-endian words ("false" is 'f' then "alse").
+    private const uint TrueWord = 't' | ('r' << 8) | ('u' << 16) | ((uint)'e' << 24);
+    private const uint NullWord = 'n' | ('u' << 8) | ('l' << 16) | ((uint)'l' << 24);
+    private const uint AlseWord = 'a' | ('l' << 8) | ('s' << 16) | ((uint)'e' << 24);
+
+    private const ulong WhitespaceBits = (1UL << ' ') | (1UL << '\t') | (1UL << '\n') | (1UL << '\r');
 
     /// <summary>The fast path alone (for tests and benchmarks): <see langword="true"/> with the envelope, or "not sure".</summary>
     /// <param name="message">The whole message.</param>
@@ -82,151 +88,340 @@ internal static partial class EnvelopeParser
     /// <param name="maxDepth">Maximum nesting depth, root object included.</param>
     /// <param name="envelope">The envelope when <see langword="true"/>.</param>
     /// <returns><see langword="false"/> when the reader path must decide (invalid or unusual input).</returns>
-    /// <remarks>
-    /// Every helper takes a position by value and returns the position after what it read, or -1
-    /// ("decline"): a cursor passed by reference would live in memory instead of a register.
-    /// </remarks>
-    private static bool TryScan(ReadOnlySpan<byte> s, int maxDepth, out Envelope envelope)
+    private static bool TryScan(ReadOnlySpan<byte> s, int maxDepth, out Envelope envelope) =>
+        s.Length >= ScanWindow.Size
+            ? Scan(ref MemoryMarshal.GetReference(s), s.Length, s.Length, maxDepth, out envelope)
+            : ScanPadded(s, maxDepth, out envelope);
+
+    // A window load reads 64 bytes, so a shorter message is scanned from a copy padded to 64 (offsets are unchanged).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool ScanPadded(ReadOnlySpan<byte> s, int maxDepth, out Envelope envelope)
+    {
+        var padded = default(PaddedMessage);
+        Span<byte> copy = padded;
+        s.CopyTo(copy);
+        return Scan(ref MemoryMarshal.GetReference(copy), ScanWindow.Size, s.Length, maxDepth, out envelope);
+    }
+
+    /*
+     * One loop over the whole message, root object included, with a bit per open container
+     * (1 = object) saying what may come next. Whitespace is allowed between all of them.
+     *   Member    object: "name" ':' → at the root, a known name → RootMember; directly in the
+     *             payload object, strategy_id → StrategyId; anything else → Value
+     *   Value     string / literal / number → After;  '{' or '[' → Open
+     *   Open      push; empty → Close, else object → Member, array → Value
+     *   After     ',' → Member or Value;  the matching '}' / ']' → Close
+     *   Close     pop; the root → Done, else → After
+     *
+     * Bounds: the last non-whitespace byte (end) must be the root's '}'. A single-byte step
+     * reads at p <= end and moves past a byte that is not '}', so the next read is in bounds
+     * too; the only '}' that can be at end is the root's, and Close checks that. Whitespace
+     * and digit runs stop at that '}'; the window marks everything from end on as the end of
+     * any string or digit run; literals and \u escapes check their length against end.
+     */
+    private static bool Scan(ref byte b, nint bufferLength, nint length, int maxDepth, out Envelope envelope)
     {
         envelope = default;
-        int i = SkipWhitespace(s, 0);
-        if ((uint)i >= (uint)s.Length || s[i] != (byte)'{')
+        nint end = length - 1;
+        while (end >= 0 && IsWhitespace(Unsafe.Add(ref b, end)))
+        {
+            end--;
+        }
+
+        if (end <= 0 || Unsafe.Add(ref b, end) != '}')
         {
             return false;
         }
 
-        i = SkipWhitespace(s, i + 1);
+        nint p = SkipWhitespace(ref b, 0);
+        if (Unsafe.Add(ref b, p) != '{')
+        {
+            return false;
+        }
+
+        var window = new ScanWindow(ref b, bufferLength, end);
         var seen = Field.None;
         var type = MessageType.Unknown;
         ValueRange msgType = default, id = default, requestId = default, timestamp = default, payload = default;
         long seqId = 0, strategyId = 0, version = 0;
-        bool hasSeqId = false, hasVersion = false, hasStrategyId = false;
+        bool hasSeqId = false, hasVersion = false, hasStrategyId = false, seenStrategyId = false;
+        nint payloadStart = -1; // the payload object's '{' while it is open
+        ulong objects = 1;
+        int depth = 1;
+        nint q, nameStart;
+        uint c;
 
-        while (true)
+        // The root cannot be empty (it needs a msg_type), so a member follows.
+        c = Unsafe.Add(ref b, ++p);
+        if (c <= ' ')
         {
-            // "name" :
-            if ((uint)i >= (uint)s.Length || s[i] != (byte)'"')
-            {
-                return false; // includes the empty object: no msg_type
-            }
+            p = SkipWhitespace(ref b, p);
+            c = Unsafe.Add(ref b, p);
+        }
 
-            int nameEnd = SkipPlainStringBytes(s, i + 1);
-            if ((uint)nameEnd >= (uint)s.Length || s[nameEnd] != (byte)'"')
-            {
-                return false; // an escaped name (it might spell a field) or a bad one: the reader decides
-            }
+    Member:
+        if (c != '"')
+        {
+            return false;
+        }
 
-            Field field = MatchFieldName(s[(i + 1)..nameEnd]);
-            i = SkipWhitespace(s, nameEnd + 1);
-            if ((uint)i >= (uint)s.Length || s[i] != (byte)':')
+        nameStart = p + 1;
+        q = window.NextStringStop(nameStart);
+        if (q >= end)
+        {
+            return false;
+        }
+
+        if (Unsafe.Add(ref b, q) != '"')
+        {
+            // An escaped name might spell a field this scanner matches: only names it does not match are skipped.
+            if (depth == 1 || (depth == 2 && payloadStart >= 0) || (q = SkipEscapes(ref b, ref window, end, q)) < 0)
             {
                 return false;
             }
+        }
 
-            i = SkipWhitespace(s, i + 1);
-            if ((uint)i >= (uint)s.Length)
+        p = q + 1;
+        c = Unsafe.Add(ref b, p);
+        if (c <= ' ')
+        {
+            p = SkipWhitespace(ref b, p);
+            c = Unsafe.Add(ref b, p);
+        }
+
+        if (c != ':')
+        {
+            return false;
+        }
+
+        c = Unsafe.Add(ref b, ++p);
+        if (c <= ' ')
+        {
+            p = SkipWhitespace(ref b, p);
+            c = Unsafe.Add(ref b, p);
+        }
+
+        if (depth <= 2)
+        {
+            if (depth == 1)
             {
-                return false;
+                goto RootMember;
             }
 
-            if (field != Field.None)
+            if (payloadStart >= 0 && IsStrategyIdName(ref b, nameStart, q - nameStart))
             {
-                if ((seen & field) != 0)
+                goto StrategyId;
+            }
+        }
+
+    Value:
+        switch (c)
+        {
+            case '"':
+                q = window.NextStringStop(p + 1);
+                if (q >= end || (Unsafe.Add(ref b, q) != '"' && (q = SkipEscapes(ref b, ref window, end, q)) < 0))
                 {
                     return false;
                 }
 
-                seen |= field;
-            }
+                p = q + 1;
+                goto After;
+            case '{' or '[':
+                goto Open;
+            case 't':
+                if (p + 4 > end || ReadAscii4(ref b, p) != TrueWord)
+                {
+                    return false;
+                }
 
-            // value
-            switch (field)
-            {
-                case Field.MsgType:
-                    if (s[i] != (byte)'"')
-                    {
-                        return false;
-                    }
+                p += 4;
+                goto After;
+            case 'f':
+                if (p + 5 > end || ReadAscii4(ref b, p + 1) != AlseWord)
+                {
+                    return false;
+                }
 
-                    i = ScanString(s, i, out msgType);
-                    if (i < 0 || msgType.IsEscaped)
-                    {
-                        return false;
-                    }
+                p += 5;
+                goto After;
+            case 'n':
+                if ((p = SkipNull(ref b, end, p)) < 0)
+                {
+                    return false;
+                }
 
-                    type = MatchTypeName(msgType.Slice(s));
-                    break;
-                case Field.Id:
-                    i = ScanOptionalString(s, i, out id);
-                    break;
-                case Field.RequestId:
-                    i = ScanOptionalString(s, i, out requestId);
-                    break;
-                case Field.Timestamp:
-                    i = ScanOptionalString(s, i, out timestamp);
-                    break;
-                case Field.SeqId:
-                    i = ScanOptionalInteger(s, i, out hasSeqId, out seqId);
-                    break;
-                case Field.Version:
-                    i = ScanOptionalInteger(s, i, out hasVersion, out version);
-                    if (version > int.MaxValue)
-                    {
-                        return false;
-                    }
+                goto After;
+            default:
+                if ((p = SkipNumber(ref b, ref window, p, c)) < 0)
+                {
+                    return false;
+                }
 
-                    break;
-                case Field.Payload:
-                    if (s[i] == (byte)'{')
-                    {
-                        int start = i;
-                        i = ScanPayload(s, i, maxDepth, out hasStrategyId, out strategyId);
-                        if (i < 0)
-                        {
-                            return false;
-                        }
-
-                        payload = new ValueRange(start, i - start);
-                    }
-                    else
-                    {
-                        i = SkipLiteral(s, i, "null"u8); // a non-object payload: the reader path judges it
-                    }
-
-                    break;
-                default:
-                    i = SkipValue(s, i, 2, maxDepth);
-                    break;
-            }
-
-            if (i < 0)
-            {
-                return false;
-            }
-
-            // , or }
-            i = SkipWhitespace(s, i);
-            if ((uint)i >= (uint)s.Length)
-            {
-                return false;
-            }
-
-            if (s[i] == (byte)',')
-            {
-                i = SkipWhitespace(s, i + 1);
-                continue;
-            }
-
-            if (s[i] != (byte)'}')
-            {
-                return false;
-            }
-
-            break;
+                goto After;
         }
 
-        // One value per text: only whitespace may follow the root object.
-        if (SkipWhitespace(s, i + 1) != s.Length || (seen & Field.MsgType) == 0)
+    Open:
+        if (depth >= maxDepth || depth == FastPathMaxNesting)
+        {
+            return false;
+        }
+
+        depth++;
+        bool isObject = c == '{';
+        objects = (objects << 1) | (isObject ? 1UL : 0UL);
+        c = Unsafe.Add(ref b, ++p);
+        if (c <= ' ')
+        {
+            p = SkipWhitespace(ref b, p);
+            c = Unsafe.Add(ref b, p);
+        }
+
+        if (c != (isObject ? '}' : ']'))
+        {
+            if (isObject)
+            {
+                goto Member;
+            }
+
+            goto Value;
+        }
+
+        goto Close;
+
+    After:
+        c = Unsafe.Add(ref b, p);
+        if (c <= ' ')
+        {
+            p = SkipWhitespace(ref b, p);
+            c = Unsafe.Add(ref b, p);
+        }
+
+        if (c == ',')
+        {
+            c = Unsafe.Add(ref b, ++p);
+            if (c <= ' ')
+            {
+                p = SkipWhitespace(ref b, p);
+                c = Unsafe.Add(ref b, p);
+            }
+
+            if ((objects & 1) != 0)
+            {
+                goto Member;
+            }
+
+            goto Value;
+        }
+
+        if (c != ((objects & 1) != 0 ? '}' : ']'))
+        {
+            return false;
+        }
+
+    Close:
+        if (depth == 1)
+        {
+            goto Done;
+        }
+
+        if (p == end)
+        {
+            return false; // a nested '}' as the last byte: the root is still open
+        }
+
+        if (depth == 2 && payloadStart >= 0)
+        {
+            payload = new ValueRange((int)payloadStart, (int)(p + 1 - payloadStart));
+            payloadStart = -1;
+        }
+
+        objects >>= 1;
+        depth--;
+        p++;
+        goto After;
+
+    RootMember:
+        Field field = MatchFieldName(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, nameStart), (int)(q - nameStart)));
+        if (field == Field.None)
+        {
+            goto Value;
+        }
+
+        if ((seen & field) != 0)
+        {
+            return false;
+        }
+
+        seen |= field;
+        switch (field)
+        {
+            case Field.MsgType:
+                // An escaped msg_type goes to the reader, which matches it unescaped.
+                if (c != '"' || (q = window.NextStringStop(p + 1)) >= end || Unsafe.Add(ref b, q) != '"')
+                {
+                    return false;
+                }
+
+                msgType = new ValueRange((int)(p + 1), (int)(q - p - 1));
+                type = MatchTypeName(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, p + 1), (int)(q - p - 1)));
+                p = q + 1;
+                break;
+            case Field.Id:
+                p = ScanOptionalString(ref b, ref window, end, p, c, out id);
+                break;
+            case Field.RequestId:
+                p = ScanOptionalString(ref b, ref window, end, p, c, out requestId);
+                break;
+            case Field.Timestamp:
+                p = ScanOptionalString(ref b, ref window, end, p, c, out timestamp);
+                break;
+            case Field.SeqId:
+                p = ScanOptionalInteger(ref b, ref window, end, p, c, out hasSeqId, out seqId);
+                break;
+            case Field.Version:
+                p = ScanOptionalInteger(ref b, ref window, end, p, c, out hasVersion, out version);
+                if (version > int.MaxValue)
+                {
+                    return false;
+                }
+
+                break;
+            default:
+                if (c == '{')
+                {
+                    payloadStart = p;
+                    goto Open;
+                }
+
+                p = SkipNull(ref b, end, p); // a non-object payload: the reader path judges it
+                break;
+        }
+
+        if (p < 0)
+        {
+            return false;
+        }
+
+        goto After;
+
+    StrategyId:
+        // A second strategy_id, or one that is not a positive integer or null: the reader path decides.
+        if (seenStrategyId)
+        {
+            return false;
+        }
+
+        seenStrategyId = true;
+        p = ScanOptionalInteger(ref b, ref window, end, p, c, out hasStrategyId, out strategyId);
+        if (p < 0 || (hasStrategyId && strategyId == 0))
+        {
+            return false;
+        }
+
+        goto After;
+
+    Done:
+        if (p != end || (seen & Field.MsgType) == 0)
         {
             return false;
         }
@@ -249,284 +444,157 @@ internal static partial class EnvelopeParser
         return true;
     }
 
-    // At the payload's '{': reads its top-level strategy_id (a positive integer or null), skips the rest.
-    private static int ScanPayload(ReadOnlySpan<byte> s, int i, int maxDepth, out bool hasStrategyId, out long strategyId)
+    // At a string value (c is '"') or null: the raw range between the quotes (absent for null), and whether it holds an escape.
+    private static nint ScanOptionalString(ref byte b, ref ScanWindow window, nint end, nint p, uint c, out ValueRange range)
     {
-        hasStrategyId = false;
-        strategyId = 0;
-        if (maxDepth < 2)
+        range = default;
+        if (c != '"')
+        {
+            return SkipNull(ref b, end, p);
+        }
+
+        nint start = p + 1;
+        nint q = window.NextStringStop(start);
+        if (q >= end)
         {
             return -1;
         }
 
-        bool seenStrategyId = false;
-        i = SkipWhitespace(s, i + 1);
-        if ((uint)i < (uint)s.Length && s[i] == (byte)'}')
+        bool escaped = Unsafe.Add(ref b, q) != '"';
+        if (escaped && (q = SkipEscapes(ref b, ref window, end, q)) < 0)
         {
-            return i + 1;
+            return -1;
         }
 
-        while (true)
-        {
-            if ((uint)i >= (uint)s.Length || s[i] != (byte)'"')
-            {
-                return -1;
-            }
-
-            int nameEnd = SkipPlainStringBytes(s, i + 1);
-            if ((uint)nameEnd >= (uint)s.Length || s[nameEnd] != (byte)'"')
-            {
-                return -1; // an escaped name might spell strategy_id
-            }
-
-            bool isStrategyId = s[(i + 1)..nameEnd].SequenceEqual(ProtocolNames.StrategyId);
-            i = SkipWhitespace(s, nameEnd + 1);
-            if ((uint)i >= (uint)s.Length || s[i] != (byte)':')
-            {
-                return -1;
-            }
-
-            i = SkipWhitespace(s, i + 1);
-            if ((uint)i >= (uint)s.Length)
-            {
-                return -1;
-            }
-
-            if (isStrategyId)
-            {
-                // A second strategy_id, or one that is not a positive integer or null: the reader path decides.
-                if (seenStrategyId)
-                {
-                    return -1;
-                }
-
-                i = ScanOptionalInteger(s, i, out hasStrategyId, out strategyId);
-                if (hasStrategyId && strategyId == 0)
-                {
-                    return -1;
-                }
-
-                seenStrategyId = true;
-            }
-            else
-            {
-                i = SkipValue(s, i, 3, maxDepth);
-            }
-
-            if (i < 0)
-            {
-                return -1;
-            }
-
-            i = SkipWhitespace(s, i);
-            if ((uint)i >= (uint)s.Length)
-            {
-                return -1;
-            }
-
-            if (s[i] == (byte)',')
-            {
-                i = SkipWhitespace(s, i + 1);
-                continue;
-            }
-
-            return s[i] == (byte)'}' ? i + 1 : -1;
-        }
+        range = new ValueRange((int)start, (int)(q - start), escaped);
+        return q + 1;
     }
 
-    // At the first byte of any value. level = the nesting level a container starting here has.
-    private static int SkipValue(ReadOnlySpan<byte> s, int i, int level, int maxDepth) => s[i] switch
+    // At a value that must be a non-negative integer that fits a long (no sign, fraction or exponent), or null.
+    private static nint ScanOptionalInteger(ref byte b, ref ScanWindow window, nint end, nint p, uint c, out bool present, out long value)
     {
-        (byte)'"' => SkipString(s, i),
-        (byte)'{' or (byte)'[' => SkipContainer(s, i, level, maxDepth),
-        (byte)'t' => SkipLiteral(s, i, "true"u8),
-        (byte)'f' => SkipLiteral(s, i, "false"u8),
-        (byte)'n' => SkipLiteral(s, i, "null"u8),
-        _ => SkipNumber(s, i),
-    };
+        present = false;
+        value = 0;
+        if (c == 'n')
+        {
+            return SkipNull(ref b, end, p);
+        }
 
-    /*
-     * Container walk, one loop for any nesting: a bit per open container (1 = object) says what
-     * may come next. States, with whitespace allowed between all of them:
-     *   open      '{' or '[' pushed           → close if empty, else element
-     *   element   object: "name" ':' value    (a container value → open)
-     *             array:  value
-     *   after     ',' → element  |  the matching '}' / ']' → close
-     *   close     pop; stack empty → done, else → after
-     */
-    private static int SkipContainer(ReadOnlySpan<byte> s, int p, int level, int maxDepth)
-    {
-        ulong objects = 0; // bit 0 = the innermost container
-        int depth = 0;
-
-        Open:
-        if (depth == FastPathMaxNesting || level + depth > maxDepth)
+        if (c - '0' > 9)
         {
             return -1;
         }
 
-        bool isObject = s[p] == (byte)'{';
-        objects = (objects << 1) | (isObject ? 1UL : 0UL);
-        depth++;
-        p = SkipWhitespace(s, p + 1);
-        if ((uint)p >= (uint)s.Length)
+        nint q = window.NextNonDigit(p + 1);
+        nint digits = q - p;
+        if (digits > FastPathMaxDigits || (digits > 1 && c == '0'))
         {
             return -1;
         }
 
-        if (s[p] == (isObject ? (byte)'}' : (byte)']'))
-        {
-            goto Close;
-        }
-
-        Element:
-        if (isObject)
-        {
-            if (s[p] != (byte)'"' || (p = SkipString(s, p)) < 0)
-            {
-                return -1;
-            }
-
-            p = SkipWhitespace(s, p);
-            if ((uint)p >= (uint)s.Length || s[p] != (byte)':')
-            {
-                return -1;
-            }
-
-            p = SkipWhitespace(s, p + 1);
-            if ((uint)p >= (uint)s.Length)
-            {
-                return -1;
-            }
-        }
-
-        switch (s[p])
-        {
-            case (byte)'{' or (byte)'[':
-                goto Open;
-            case (byte)'"':
-                p = SkipString(s, p);
-                break;
-            case (byte)'t':
-                p = SkipLiteral(s, p, "true"u8);
-                break;
-            case (byte)'f':
-                p = SkipLiteral(s, p, "false"u8);
-                break;
-            case (byte)'n':
-                p = SkipLiteral(s, p, "null"u8);
-                break;
-            default:
-                p = SkipNumber(s, p);
-                break;
-        }
-
-        if (p < 0)
+        // A fraction or exponent: still a number, but not one these fields take here.
+        uint next = Unsafe.Add(ref b, q);
+        if (next == '.' || (next | 0x20) == 'e')
         {
             return -1;
         }
 
-        After:
-        p = SkipWhitespace(s, p);
-        if ((uint)p >= (uint)s.Length)
+        ulong number = 0;
+        for (nint i = p; i < q; i++)
+        {
+            number = (number * 10) + (uint)(Unsafe.Add(ref b, i) - '0');
+        }
+
+        if (number > long.MaxValue)
         {
             return -1;
         }
 
-        if (s[p] == (byte)',')
-        {
-            p = SkipWhitespace(s, p + 1);
-            if ((uint)p >= (uint)s.Length)
-            {
-                return -1;
-            }
-
-            goto Element;
-        }
-
-        if (s[p] != (isObject ? (byte)'}' : (byte)']'))
-        {
-            return -1;
-        }
-
-        Close:
-        p++;
-        depth--;
-        objects >>= 1;
-        if (depth == 0)
-        {
-            return p;
-        }
-
-        isObject = (objects & 1) != 0;
-        goto After;
+        present = true;
+        value = (long)number;
+        return q;
     }
 
-    // At the opening quote; returns the position past the closing one. Escapes are checked (\uXXXX needs four hex digits).
+    // RFC 8259 §6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?; the caller checks what follows.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int SkipString(ReadOnlySpan<byte> s, int i)
+    private static nint SkipNumber(ref byte b, ref ScanWindow window, nint p, uint c)
     {
-        int p = SkipPlainStringBytes(s, i + 1);
-        return (uint)p < (uint)s.Length && s[p] == (byte)'"' ? p + 1 : SkipEscapedString(s, p);
-    }
-
-    // The index of the first byte at or after p that is '"', '\' or a control character (or s.Length):
-    // 16 bytes per step, one compare per class, so most names and values take a single step.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int SkipPlainStringBytes(ReadOnlySpan<byte> s, int p)
-    {
-        if (Vector128.IsHardwareAccelerated)
+        if (c == '-')
         {
-            ref byte start = ref MemoryMarshal.GetReference(s);
-            while (p <= s.Length - Vector128<byte>.Count)
-            {
-                Vector128<byte> block = Vector128.LoadUnsafe(ref start, (nuint)p);
-                Vector128<byte> stop = Vector128.Equals(block, Vector128.Create((byte)'"'))
-                    | Vector128.Equals(block, Vector128.Create((byte)'\\'))
-                    | Vector128.LessThan(block, Vector128.Create((byte)' '));
-                uint mask = stop.ExtractMostSignificantBits();
-                if (mask != 0)
-                {
-                    return p + BitOperations.TrailingZeroCount(mask);
-                }
-
-                p += Vector128<byte>.Count;
-            }
+            c = Unsafe.Add(ref b, ++p);
         }
 
-        // The tail (under 16 bytes): control characters must be escaped, so anything from 0x20 up but '"' and '\' is plain.
-        while ((uint)p < (uint)s.Length && s[p] >= (byte)' ' && s[p] != (byte)'"' && s[p] != (byte)'\\')
+        if (c == '0')
         {
-            p++;
+            p++; // a digit after it is not a delimiter: the caller declines
+        }
+        else if (c - '1' <= 8)
+        {
+            p = window.NextNonDigit(p + 1);
+        }
+        else
+        {
+            return -1;
+        }
+
+        c = Unsafe.Add(ref b, p);
+        if (c == '.')
+        {
+            nint fraction = p + 1;
+            p = window.NextNonDigit(fraction);
+            if (p == fraction)
+            {
+                return -1;
+            }
+
+            c = Unsafe.Add(ref b, p);
+        }
+
+        if ((c | 0x20) == 'e')
+        {
+            c = Unsafe.Add(ref b, ++p);
+            if (c is '+' or '-')
+            {
+                p++;
+            }
+
+            nint exponent = p;
+            p = window.NextNonDigit(exponent);
+            if (p == exponent)
+            {
+                return -1;
+            }
         }
 
         return p;
     }
 
-    // From the first byte the plain skip stopped at, to past the closing quote; -1 if the string is not valid JSON.
+    // From a '\' or control character inside a string to its closing quote; -1 if the string is not valid JSON.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int SkipEscapedString(ReadOnlySpan<byte> s, int p)
+    private static nint SkipEscapes(ref byte b, ref ScanWindow window, nint end, nint p)
     {
-        while ((uint)p < (uint)s.Length)
+        while (true)
         {
-            byte c = s[p];
-            if (c == (byte)'"')
+            uint c = Unsafe.Add(ref b, p);
+            if (c == '"')
             {
-                return p + 1;
+                return p;
             }
 
-            if (c != (byte)'\\' || (uint)(p + 1) >= (uint)s.Length)
+            if (c != '\\')
             {
-                return -1; // an unescaped control character, or a '\' at the very end
+                return -1; // an unescaped control character
             }
 
-            switch (s[p + 1])
+            switch (Unsafe.Add(ref b, p + 1))
             {
                 case (byte)'"' or (byte)'\\' or (byte)'/' or (byte)'b' or (byte)'f' or (byte)'n' or (byte)'r' or (byte)'t':
                     p += 2;
                     break;
                 case (byte)'u':
-                    if (p + 6 > s.Length || !IsHex(s[p + 2]) || !IsHex(s[p + 3]) || !IsHex(s[p + 4]) || !IsHex(s[p + 5]))
+                    if (p + 6 > end
+                        || !IsHex(Unsafe.Add(ref b, p + 2)) || !IsHex(Unsafe.Add(ref b, p + 3))
+                        || !IsHex(Unsafe.Add(ref b, p + 4)) || !IsHex(Unsafe.Add(ref b, p + 5)))
                     {
                         return -1;
                     }
@@ -537,151 +605,49 @@ internal static partial class EnvelopeParser
                     return -1;
             }
 
-            p = SkipPlainStringBytes(s, p);
+            p = window.NextStringStop(p);
+            if (p >= end)
+            {
+                return -1;
+            }
         }
-
-        return -1;
     }
 
     private static bool IsHex(byte c) => char.IsAsciiHexDigit((char)c);
 
-    // At a string value or null: the raw range between the quotes (absent for null).
-    private static int ScanOptionalString(ReadOnlySpan<byte> s, int i, out ValueRange range)
-    {
-        if (s[i] == (byte)'"')
-        {
-            return ScanString(s, i, out range);
-        }
+    private static bool IsStrategyIdName(ref byte b, nint start, nint length) =>
+        length == 11 && MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, start), 11).SequenceEqual(ProtocolNames.StrategyId);
 
-        range = default;
-        return SkipLiteral(s, i, "null"u8);
-    }
-
-    // At the opening quote: the raw range between the quotes, and whether it holds an escape.
-    private static int ScanString(ReadOnlySpan<byte> s, int i, out ValueRange range)
-    {
-        int start = i + 1;
-        int p = SkipPlainStringBytes(s, start);
-        bool escaped = false;
-        if ((uint)p >= (uint)s.Length || s[p] != (byte)'"')
-        {
-            escaped = true;
-            p = SkipEscapedString(s, p);
-            if (p < 0)
-            {
-                range = default;
-                return -1;
-            }
-
-            p--; // back onto the closing quote
-        }
-
-        range = new ValueRange(start, p - start, escaped);
-        return p + 1;
-    }
-
-    // At a value that must be a non-negative integer that fits a long (no sign, fraction or exponent), or null.
-    private static int ScanOptionalInteger(ReadOnlySpan<byte> s, int i, out bool present, out long value)
-    {
-        value = 0;
-        present = false;
-        if (s[i] == (byte)'n')
-        {
-            return SkipLiteral(s, i, "null"u8);
-        }
-
-        int p = i;
-        int end = Math.Min(s.Length, i + FastPathMaxDigits + 1);
-        ulong number = 0;
-        uint digit;
-        while (p < end && (digit = (uint)(s[p] - '0')) <= 9)
-        {
-            number = (number * 10) + digit;
-            p++;
-        }
-
-        int digits = p - i;
-        if (digits == 0 || digits > FastPathMaxDigits || number > long.MaxValue || (digits > 1 && s[i] == (byte)'0'))
-        {
-            return -1;
-        }
-
-        // A fraction or exponent: still a number, but not one these fields take here.
-        if ((uint)p < (uint)s.Length && s[p] is (byte)'.' or (byte)'e' or (byte)'E')
-        {
-            return -1;
-        }
-
-        value = (long)number;
-        present = true;
-        return p;
-    }
-
-    // RFC 8259 §6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?; the caller checks what follows.
-    private static int SkipNumber(ReadOnlySpan<byte> s, int p)
-    {
-        if (s[p] == (byte)'-')
-        {
-            p++;
-        }
-
-        if ((uint)p >= (uint)s.Length)
-        {
-            return -1;
-        }
-
-        if (s[p] == (byte)'0')
-        {
-            p++;
-        }
-        else if ((p = SkipDigits(s, p)) < 0)
-        {
-            return -1;
-        }
-
-        if ((uint)p < (uint)s.Length && s[p] == (byte)'.' && (p = SkipDigits(s, p + 1)) < 0)
-        {
-            return -1;
-        }
-
-        if ((uint)p < (uint)s.Length && (s[p] | 0x20) == (byte)'e')
-        {
-            p++;
-            if ((uint)p < (uint)s.Length && s[p] is (byte)'+' or (byte)'-')
-            {
-                p++;
-            }
-
-            p = SkipDigits(s, p);
-        }
-
-        return p;
-    }
-
-    // One or more digits; -1 if there is none.
-    private static int SkipDigits(ReadOnlySpan<byte> s, int p)
-    {
-        int start = p;
-        while ((uint)p < (uint)s.Length && (uint)(s[p] - '0') <= 9)
-        {
-            p++;
-        }
-
-        return p > start ? p : -1;
-    }
-
-    private static int SkipLiteral(ReadOnlySpan<byte> s, int i, ReadOnlySpan<byte> literal) =>
-        s[i..].StartsWith(literal) ? i + literal.Length : -1;
-
-    // RFC 8259 §2: space, tab, line feed, carriage return.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int SkipWhitespace(ReadOnlySpan<byte> s, int i)
+    private static nint SkipNull(ref byte b, nint end, nint p) =>
+        p + 4 <= end && ReadAscii4(ref b, p) == NullWord ? p + 4 : -1;
+
+    // Four bytes as a little-endian word, to compare with the *Word constants.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint ReadAscii4(ref byte b, nint p)
     {
-        while ((uint)i < (uint)s.Length && s[i] <= (byte)' ' && s[i] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r')
+        uint word = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref b, p));
+        return BitConverter.IsLittleEndian ? word : BinaryPrimitives.ReverseEndianness(word);
+    }
+
+    // RFC 8259 §2: space, tab, line feed, carriage return (one bit each, tested with a shift).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsWhitespace(uint c) => c <= ' ' && ((WhitespaceBits >> (int)c) & 1) != 0;
+
+    // Stops at anything else, in particular at the root's closing '}', so it needs no length.
+    private static nint SkipWhitespace(ref byte b, nint p)
+    {
+        while (IsWhitespace(Unsafe.Add(ref b, p)))
         {
-            i++;
+            p++;
         }
 
-        return i;
+        return p;
+    }
+
+    [InlineArray(ScanWindow.Size)]
+    private struct PaddedMessage
+    {
+        private byte _first;
     }
 }
