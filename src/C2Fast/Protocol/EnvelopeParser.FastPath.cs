@@ -36,6 +36,9 @@ internal static partial class EnvelopeParser
     // Nesting the container scanner tracks in its bit stack; deeper input goes to the reader.
     private const int FastPathMaxNesting = 64;
 
+    // Masks on the stack up to 4 KiB (messages up to 16 KiB); larger messages rent them.
+    private const int MaxStackMasks = 512;
+
     // Longest integer accepted here: 19 digits never overflow a ulong, and the value is then checked against long.MaxValue.
     private const int FastPathMaxDigits = 19;
 
@@ -89,35 +92,26 @@ internal static partial class EnvelopeParser
     /// <param name="envelope">The envelope when <see langword="true"/>.</param>
     /// <returns><see langword="false"/> when the reader path must decide (invalid or unusual input).</returns>
     private static bool TryScan(ReadOnlySpan<byte> s, int maxDepth, out Envelope envelope) =>
-        s.Length >= ScanWindow.Size
+        s.Length >= ScanIndex.WordBytes
             ? Scan(ref MemoryMarshal.GetReference(s), s.Length, s.Length, maxDepth, out envelope)
             : ScanPadded(s, maxDepth, out envelope);
 
-    // A window load reads 64 bytes, so a shorter message is scanned from a copy padded to 64 (offsets are unchanged).
+    // The index loads 64 bytes at a time, so a shorter message is scanned from a copy padded to 64 (offsets are unchanged).
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static bool ScanPadded(ReadOnlySpan<byte> s, int maxDepth, out Envelope envelope)
     {
         var padded = default(PaddedMessage);
         Span<byte> copy = padded;
         s.CopyTo(copy);
-        return Scan(ref MemoryMarshal.GetReference(copy), ScanWindow.Size, s.Length, maxDepth, out envelope);
+        return Scan(ref MemoryMarshal.GetReference(copy), ScanIndex.WordBytes, s.Length, maxDepth, out envelope);
     }
 
     /*
-     * One loop over the whole message, root object included, with a bit per open container
-     * (1 = object) saying what may come next. Whitespace is allowed between all of them.
-     *   Member    object: "name" ':' → at the root, a known name → RootMember; directly in the
-     *             payload object, strategy_id → StrategyId; anything else → Value
-     *   Value     string / literal / number → After;  '{' or '[' → Open
-     *   Open      push; empty → Close, else object → Member, array → Value
-     *   After     ',' → Member or Value;  the matching '}' / ']' → Close
-     *   Close     pop; the root → Done, else → After
-     *
      * Bounds: the last non-whitespace byte (end) must be the root's '}'. A single-byte step
      * reads at p <= end and moves past a byte that is not '}', so the next read is in bounds
-     * too; the only '}' that can be at end is the root's, and Close checks that. Whitespace
-     * and digit runs stop at that '}'; the window marks everything from end on as the end of
-     * any string or digit run; literals and \u escapes check their length against end.
+     * too; a '}' at end can only close the root, which the callers check. Whitespace and digit
+     * runs stop at that '}'; the index marks everything from end on as the end of any string
+     * or digit run; literals and \u escapes check their length against end.
      */
     private static bool Scan(ref byte b, nint bufferLength, nint length, int maxDepth, out Envelope envelope)
     {
@@ -128,302 +122,154 @@ internal static partial class EnvelopeParser
             end--;
         }
 
-        if (end <= 0 || Unsafe.Add(ref b, end) != '}')
+        if (end <= 0 || Unsafe.Add(ref b, end) != '}' || SkipWhitespace(ref b, 0) is var p && Unsafe.Add(ref b, p) != '{')
         {
             return false;
         }
 
-        nint p = SkipWhitespace(ref b, 0);
-        if (Unsafe.Add(ref b, p) != '{')
+        int maskLength = ScanIndex.Length(end);
+        if (maskLength > MaxStackMasks)
         {
-            return false;
+            return ScanRented(ref b, bufferLength, end, p, maxDepth, maskLength, out envelope);
         }
 
-        var window = new ScanWindow(ref b, bufferLength, end);
+        Span<ulong> masks = stackalloc ulong[maskLength];
+        ScanIndex.Build(ref b, bufferLength, end, masks);
+        return ScanRoot(ref b, ref MemoryMarshal.GetReference(masks), end, p, maxDepth, out envelope);
+    }
+
+    // A message over 16 KiB: its masks (over 4 KiB) come from the pool rather than the stack.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool ScanRented(ref byte b, nint bufferLength, nint end, nint p, int maxDepth, int maskLength, out Envelope envelope)
+    {
+        ulong[] rented = ArrayPool<ulong>.Shared.Rent(maskLength);
+        Span<ulong> masks = rented.AsSpan(0, maskLength);
+        ScanIndex.Build(ref b, bufferLength, end, masks);
+        bool done = ScanRoot(ref b, ref MemoryMarshal.GetReference(masks), end, p, maxDepth, out envelope);
+        ArrayPool<ulong>.Shared.Return(rented);
+        return done;
+    }
+
+    // At the root's '{' (p), with the message indexed.
+    private static bool ScanRoot(ref byte b, ref ulong masks, nint end, nint p, int maxDepth, out Envelope envelope)
+    {
+        envelope = default;
         var seen = Field.None;
         var type = MessageType.Unknown;
         ValueRange msgType = default, id = default, requestId = default, timestamp = default, payload = default;
         long seqId = 0, strategyId = 0, version = 0;
-        bool hasSeqId = false, hasVersion = false, hasStrategyId = false, seenStrategyId = false;
-        nint payloadStart = -1; // the payload object's '{' while it is open
-        ulong objects = 1;
-        int depth = 1;
-        nint q, nameStart;
-        uint c;
-
-        // The root cannot be empty (it needs a msg_type), so a member follows.
-        c = Unsafe.Add(ref b, ++p);
-        if (c <= ' ')
+        bool hasSeqId = false, hasVersion = false, hasStrategyId = false;
+        uint c = NextToken(ref b, ref p);
+        while (true)
         {
-            p = SkipWhitespace(ref b, p);
-            c = Unsafe.Add(ref b, p);
-        }
-
-    Member:
-        if (c != '"')
-        {
-            return false;
-        }
-
-        nameStart = p + 1;
-        q = window.NextStringStop(nameStart);
-        if (q >= end)
-        {
-            return false;
-        }
-
-        if (Unsafe.Add(ref b, q) != '"')
-        {
-            // An escaped name might spell a field this scanner matches: only names it does not match are skipped.
-            if (depth == 1 || (depth == 2 && payloadStart >= 0) || (q = SkipEscapes(ref b, ref window, end, q)) < 0)
+            // "name" : (the root cannot be empty: it needs a msg_type)
+            if (c != '"')
             {
                 return false;
             }
-        }
 
-        p = q + 1;
-        c = Unsafe.Add(ref b, p);
-        if (c <= ' ')
-        {
-            p = SkipWhitespace(ref b, p);
-            c = Unsafe.Add(ref b, p);
-        }
-
-        if (c != ':')
-        {
-            return false;
-        }
-
-        c = Unsafe.Add(ref b, ++p);
-        if (c <= ' ')
-        {
-            p = SkipWhitespace(ref b, p);
-            c = Unsafe.Add(ref b, p);
-        }
-
-        if (depth <= 2)
-        {
-            if (depth == 1)
+            nint nameStart = p + 1;
+            nint q = ScanIndex.NextStringStop(ref masks, nameStart);
+            if (q >= end || Unsafe.Add(ref b, q) != '"')
             {
-                goto RootMember;
+                return false; // an escaped name (it might spell a field) or a bad one: the reader decides
             }
 
-            if (payloadStart >= 0 && IsStrategyIdName(ref b, nameStart, q - nameStart))
+            Field field = MatchFieldName(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, nameStart), (int)(q - nameStart)));
+            p = q + 1;
+            if ((c = NextColonValue(ref b, ref p)) == 0)
             {
-                goto StrategyId;
-            }
-        }
-
-    Value:
-        switch (c)
-        {
-            case '"':
-                q = window.NextStringStop(p + 1);
-                if (q >= end || (Unsafe.Add(ref b, q) != '"' && (q = SkipEscapes(ref b, ref window, end, q)) < 0))
-                {
-                    return false;
-                }
-
-                p = q + 1;
-                goto After;
-            case '{' or '[':
-                goto Open;
-            case 't':
-                if (p + 4 > end || ReadAscii4(ref b, p) != TrueWord)
-                {
-                    return false;
-                }
-
-                p += 4;
-                goto After;
-            case 'f':
-                if (p + 5 > end || ReadAscii4(ref b, p + 1) != AlseWord)
-                {
-                    return false;
-                }
-
-                p += 5;
-                goto After;
-            case 'n':
-                if ((p = SkipNull(ref b, end, p)) < 0)
-                {
-                    return false;
-                }
-
-                goto After;
-            default:
-                if ((p = SkipNumber(ref b, ref window, p, c)) < 0)
-                {
-                    return false;
-                }
-
-                goto After;
-        }
-
-    Open:
-        if (depth >= maxDepth || depth == FastPathMaxNesting)
-        {
-            return false;
-        }
-
-        depth++;
-        bool isObject = c == '{';
-        objects = (objects << 1) | (isObject ? 1UL : 0UL);
-        c = Unsafe.Add(ref b, ++p);
-        if (c <= ' ')
-        {
-            p = SkipWhitespace(ref b, p);
-            c = Unsafe.Add(ref b, p);
-        }
-
-        if (c != (isObject ? '}' : ']'))
-        {
-            if (isObject)
-            {
-                goto Member;
+                return false;
             }
 
-            goto Value;
-        }
+            if ((seen & field) != 0)
+            {
+                return false;
+            }
 
-        goto Close;
+            seen |= field;
+            switch (field)
+            {
+                case Field.MsgType:
+                    // An escaped msg_type goes to the reader, which matches it unescaped.
+                    if (c != '"' || (q = ScanIndex.NextStringStop(ref masks, p + 1)) >= end || Unsafe.Add(ref b, q) != '"')
+                    {
+                        return false;
+                    }
 
-    After:
-        c = Unsafe.Add(ref b, p);
-        if (c <= ' ')
-        {
-            p = SkipWhitespace(ref b, p);
+                    msgType = new ValueRange((int)(p + 1), (int)(q - p - 1));
+                    type = MatchTypeName(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, p + 1), (int)(q - p - 1)));
+                    p = q + 1;
+                    break;
+                case Field.Id:
+                    p = ScanOptionalString(ref b, ref masks, end, p, c, out id);
+                    break;
+                case Field.RequestId:
+                    p = ScanOptionalString(ref b, ref masks, end, p, c, out requestId);
+                    break;
+                case Field.Timestamp:
+                    p = ScanOptionalString(ref b, ref masks, end, p, c, out timestamp);
+                    break;
+                case Field.SeqId:
+                    p = ScanOptionalInteger(ref b, ref masks, end, p, c, out hasSeqId, out seqId);
+                    break;
+                case Field.Version:
+                    p = ScanOptionalInteger(ref b, ref masks, end, p, c, out hasVersion, out version);
+                    if (version > int.MaxValue)
+                    {
+                        return false;
+                    }
+
+                    break;
+                case Field.Payload:
+                    if (c == '{')
+                    {
+                        nint start = p;
+                        p = ScanPayload(ref b, ref masks, end, p, maxDepth, out hasStrategyId, out strategyId);
+                        if (p < 0)
+                        {
+                            return false;
+                        }
+
+                        payload = new ValueRange((int)start, (int)(p - start));
+                    }
+                    else
+                    {
+                        p = SkipNull(ref b, end, p); // a non-object payload: the reader path judges it
+                    }
+
+                    break;
+                default:
+                    p = c is '{' or '[' ? SkipContainer(ref b, ref masks, end, p, 2, maxDepth) : SkipScalar(ref b, ref masks, end, p, c);
+                    break;
+            }
+
+            if (p < 0)
+            {
+                return false;
+            }
+
+            // , or }
             c = Unsafe.Add(ref b, p);
-        }
-
-        if (c == ',')
-        {
-            c = Unsafe.Add(ref b, ++p);
             if (c <= ' ')
             {
                 p = SkipWhitespace(ref b, p);
                 c = Unsafe.Add(ref b, p);
             }
 
-            if ((objects & 1) != 0)
+            if (c == ',')
             {
-                goto Member;
+                c = NextToken(ref b, ref p);
+                continue;
             }
 
-            goto Value;
-        }
+            // One value per text: the root's '}' must be the last non-whitespace byte.
+            if (c != '}' || p != end || (seen & Field.MsgType) == 0)
+            {
+                return false;
+            }
 
-        if (c != ((objects & 1) != 0 ? '}' : ']'))
-        {
-            return false;
-        }
-
-    Close:
-        if (depth == 1)
-        {
-            goto Done;
-        }
-
-        if (p == end)
-        {
-            return false; // a nested '}' as the last byte: the root is still open
-        }
-
-        if (depth == 2 && payloadStart >= 0)
-        {
-            payload = new ValueRange((int)payloadStart, (int)(p + 1 - payloadStart));
-            payloadStart = -1;
-        }
-
-        objects >>= 1;
-        depth--;
-        p++;
-        goto After;
-
-    RootMember:
-        Field field = MatchFieldName(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, nameStart), (int)(q - nameStart)));
-        if (field == Field.None)
-        {
-            goto Value;
-        }
-
-        if ((seen & field) != 0)
-        {
-            return false;
-        }
-
-        seen |= field;
-        switch (field)
-        {
-            case Field.MsgType:
-                // An escaped msg_type goes to the reader, which matches it unescaped.
-                if (c != '"' || (q = window.NextStringStop(p + 1)) >= end || Unsafe.Add(ref b, q) != '"')
-                {
-                    return false;
-                }
-
-                msgType = new ValueRange((int)(p + 1), (int)(q - p - 1));
-                type = MatchTypeName(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, p + 1), (int)(q - p - 1)));
-                p = q + 1;
-                break;
-            case Field.Id:
-                p = ScanOptionalString(ref b, ref window, end, p, c, out id);
-                break;
-            case Field.RequestId:
-                p = ScanOptionalString(ref b, ref window, end, p, c, out requestId);
-                break;
-            case Field.Timestamp:
-                p = ScanOptionalString(ref b, ref window, end, p, c, out timestamp);
-                break;
-            case Field.SeqId:
-                p = ScanOptionalInteger(ref b, ref window, end, p, c, out hasSeqId, out seqId);
-                break;
-            case Field.Version:
-                p = ScanOptionalInteger(ref b, ref window, end, p, c, out hasVersion, out version);
-                if (version > int.MaxValue)
-                {
-                    return false;
-                }
-
-                break;
-            default:
-                if (c == '{')
-                {
-                    payloadStart = p;
-                    goto Open;
-                }
-
-                p = SkipNull(ref b, end, p); // a non-object payload: the reader path judges it
-                break;
-        }
-
-        if (p < 0)
-        {
-            return false;
-        }
-
-        goto After;
-
-    StrategyId:
-        // A second strategy_id, or one that is not a positive integer or null: the reader path decides.
-        if (seenStrategyId)
-        {
-            return false;
-        }
-
-        seenStrategyId = true;
-        p = ScanOptionalInteger(ref b, ref window, end, p, c, out hasStrategyId, out strategyId);
-        if (p < 0 || (hasStrategyId && strategyId == 0))
-        {
-            return false;
-        }
-
-        goto After;
-
-    Done:
-        if (p != end || (seen & Field.MsgType) == 0)
-        {
-            return false;
+            break;
         }
 
         envelope = new Envelope
@@ -444,8 +290,243 @@ internal static partial class EnvelopeParser
         return true;
     }
 
+    // At the payload's '{': reads its top-level strategy_id (a positive integer or null), skips the rest; returns the offset past its '}'.
+    private static nint ScanPayload(ref byte b, ref ulong masks, nint end, nint p, int maxDepth, out bool hasStrategyId, out long strategyId)
+    {
+        hasStrategyId = false;
+        strategyId = 0;
+        if (maxDepth < 2)
+        {
+            return -1;
+        }
+
+        bool seenStrategyId = false;
+        uint c = NextToken(ref b, ref p);
+        if (c == '}')
+        {
+            return p < end ? p + 1 : -1;
+        }
+
+        while (true)
+        {
+            if (c != '"')
+            {
+                return -1;
+            }
+
+            nint nameStart = p + 1;
+            nint q = ScanIndex.NextStringStop(ref masks, nameStart);
+            if (q >= end || Unsafe.Add(ref b, q) != '"')
+            {
+                return -1; // an escaped name might spell strategy_id
+            }
+
+            bool isStrategyId = IsStrategyIdName(ref b, nameStart, q - nameStart);
+            p = q + 1;
+            if ((c = NextColonValue(ref b, ref p)) == 0)
+            {
+                return -1;
+            }
+
+            if (isStrategyId)
+            {
+                // A second strategy_id, or one that is not a positive integer or null: the reader path decides.
+                if (seenStrategyId)
+                {
+                    return -1;
+                }
+
+                seenStrategyId = true;
+                p = ScanOptionalInteger(ref b, ref masks, end, p, c, out hasStrategyId, out strategyId);
+                if (hasStrategyId && strategyId == 0)
+                {
+                    return -1;
+                }
+            }
+            else
+            {
+                p = c is '{' or '[' ? SkipContainer(ref b, ref masks, end, p, 3, maxDepth) : SkipScalar(ref b, ref masks, end, p, c);
+            }
+
+            if (p < 0)
+            {
+                return -1;
+            }
+
+            c = Unsafe.Add(ref b, p);
+            if (c <= ' ')
+            {
+                p = SkipWhitespace(ref b, p);
+                c = Unsafe.Add(ref b, p);
+            }
+
+            if (c == ',')
+            {
+                c = NextToken(ref b, ref p);
+                continue;
+            }
+
+            // A '}' at end closes the root, not the payload.
+            return c == '}' && p < end ? p + 1 : -1;
+        }
+    }
+
+    /*
+     * Container walk, one loop for any nesting: a bit per open container (1 = object) says what
+     * may come next. States, with whitespace allowed between all of them:
+     *   Open      '{' or '[' pushed           → Close if empty, else Element
+     *   Element   object: "name" ':' value    (a container value → Open)
+     *             array:  value
+     *   After     ',' → Element  |  the matching '}' / ']' → Close
+     *   Close     pop; stack empty → done, else → After
+     * level is the nesting level of the container at p (the root is 1); the walk declines past
+     * maxDepth and past the 64 levels of its bit stack. Nothing here is a call on the common
+     * path, so the cursor, the stack and the depth stay in registers.
+     */
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static nint SkipContainer(ref byte b, ref ulong masks, nint end, nint p, int level, int maxDepth)
+    {
+        int limit = Math.Min(maxDepth, level - 1 + FastPathMaxNesting);
+        int depth = level - 1;
+        ulong objects = 0;
+        uint c = Unsafe.Add(ref b, p);
+
+    Open:
+        if (depth == limit)
+        {
+            return -1;
+        }
+
+        depth++;
+        objects = (objects << 1) | (c == '{' ? 1UL : 0UL);
+        c = NextToken(ref b, ref p);
+        if (c == ((objects & 1) != 0 ? '}' : ']'))
+        {
+            goto Close;
+        }
+
+    Element:
+        if ((objects & 1) != 0)
+        {
+            if (c != '"')
+            {
+                return -1;
+            }
+
+            nint q = ScanIndex.NextStringStop(ref masks, p + 1);
+            if (q >= end || (Unsafe.Add(ref b, q) != '"' && (q = SkipEscapes(ref b, ref masks, end, q)) < 0))
+            {
+                return -1;
+            }
+
+            p = q + 1;
+            if ((c = NextColonValue(ref b, ref p)) == 0)
+            {
+                return -1;
+            }
+        }
+
+        if (c is '{' or '[')
+        {
+            goto Open;
+        }
+
+        if ((p = SkipScalar(ref b, ref masks, end, p, c)) < 0)
+        {
+            return -1;
+        }
+
+    After:
+        c = Unsafe.Add(ref b, p);
+        if (c <= ' ')
+        {
+            p = SkipWhitespace(ref b, p);
+            c = Unsafe.Add(ref b, p);
+        }
+
+        if (c == ',')
+        {
+            c = NextToken(ref b, ref p);
+            goto Element;
+        }
+
+        if (c != ((objects & 1) != 0 ? '}' : ']'))
+        {
+            return -1;
+        }
+
+    Close:
+        if (p == end)
+        {
+            return -1; // a '}' at end closes the root, which is not in this walk
+        }
+
+        p++;
+        if (depth == level)
+        {
+            return p;
+        }
+
+        depth--;
+        objects >>= 1;
+        goto After;
+    }
+
+    // At the first byte of a value that is not a container; returns the offset past it, or -1.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nint SkipScalar(ref byte b, ref ulong masks, nint end, nint p, uint c)
+    {
+        switch (c)
+        {
+            case '"':
+                nint q = ScanIndex.NextStringStop(ref masks, p + 1);
+                if (q >= end || (Unsafe.Add(ref b, q) != '"' && (q = SkipEscapes(ref b, ref masks, end, q)) < 0))
+                {
+                    return -1;
+                }
+
+                return q + 1;
+            case 't':
+                return p + 4 <= end && ReadAscii4(ref b, p) == TrueWord ? p + 4 : -1;
+            case 'f':
+                return p + 5 <= end && ReadAscii4(ref b, p + 1) == AlseWord ? p + 5 : -1;
+            case 'n':
+                return SkipNull(ref b, end, p);
+            default:
+                return SkipNumber(ref b, ref masks, p, c);
+        }
+    }
+
+    // Past the byte at p (not '}', so p < end), then past any whitespace: the next token's first byte.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint NextToken(ref byte b, ref nint p)
+    {
+        uint c = Unsafe.Add(ref b, ++p);
+        if (c <= ' ')
+        {
+            p = SkipWhitespace(ref b, p);
+            c = Unsafe.Add(ref b, p);
+        }
+
+        return c;
+    }
+
+    // After a member name: whitespace, ':', whitespace; the value's first byte, or 0 if the ':' is missing (0 starts no value).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint NextColonValue(ref byte b, ref nint p)
+    {
+        uint c = Unsafe.Add(ref b, p);
+        if (c <= ' ')
+        {
+            p = SkipWhitespace(ref b, p);
+            c = Unsafe.Add(ref b, p);
+        }
+
+        return c == ':' ? NextToken(ref b, ref p) : 0;
+    }
+
     // At a string value (c is '"') or null: the raw range between the quotes (absent for null), and whether it holds an escape.
-    private static nint ScanOptionalString(ref byte b, ref ScanWindow window, nint end, nint p, uint c, out ValueRange range)
+    private static nint ScanOptionalString(ref byte b, ref ulong masks, nint end, nint p, uint c, out ValueRange range)
     {
         range = default;
         if (c != '"')
@@ -454,14 +535,14 @@ internal static partial class EnvelopeParser
         }
 
         nint start = p + 1;
-        nint q = window.NextStringStop(start);
+        nint q = ScanIndex.NextStringStop(ref masks, start);
         if (q >= end)
         {
             return -1;
         }
 
         bool escaped = Unsafe.Add(ref b, q) != '"';
-        if (escaped && (q = SkipEscapes(ref b, ref window, end, q)) < 0)
+        if (escaped && (q = SkipEscapes(ref b, ref masks, end, q)) < 0)
         {
             return -1;
         }
@@ -471,7 +552,7 @@ internal static partial class EnvelopeParser
     }
 
     // At a value that must be a non-negative integer that fits a long (no sign, fraction or exponent), or null.
-    private static nint ScanOptionalInteger(ref byte b, ref ScanWindow window, nint end, nint p, uint c, out bool present, out long value)
+    private static nint ScanOptionalInteger(ref byte b, ref ulong masks, nint end, nint p, uint c, out bool present, out long value)
     {
         present = false;
         value = 0;
@@ -485,7 +566,7 @@ internal static partial class EnvelopeParser
             return -1;
         }
 
-        nint q = window.NextNonDigit(p + 1);
+        nint q = ScanIndex.NextNonDigit(ref masks, p + 1);
         nint digits = q - p;
         if (digits > FastPathMaxDigits || (digits > 1 && c == '0'))
         {
@@ -517,7 +598,7 @@ internal static partial class EnvelopeParser
 
     // RFC 8259 §6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?; the caller checks what follows.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static nint SkipNumber(ref byte b, ref ScanWindow window, nint p, uint c)
+    private static nint SkipNumber(ref byte b, ref ulong masks, nint p, uint c)
     {
         if (c == '-')
         {
@@ -530,7 +611,7 @@ internal static partial class EnvelopeParser
         }
         else if (c - '1' <= 8)
         {
-            p = window.NextNonDigit(p + 1);
+            p = ScanIndex.NextNonDigit(ref masks, p + 1);
         }
         else
         {
@@ -541,7 +622,7 @@ internal static partial class EnvelopeParser
         if (c == '.')
         {
             nint fraction = p + 1;
-            p = window.NextNonDigit(fraction);
+            p = ScanIndex.NextNonDigit(ref masks, fraction);
             if (p == fraction)
             {
                 return -1;
@@ -559,7 +640,7 @@ internal static partial class EnvelopeParser
             }
 
             nint exponent = p;
-            p = window.NextNonDigit(exponent);
+            p = ScanIndex.NextNonDigit(ref masks, exponent);
             if (p == exponent)
             {
                 return -1;
@@ -571,7 +652,7 @@ internal static partial class EnvelopeParser
 
     // From a '\' or control character inside a string to its closing quote; -1 if the string is not valid JSON.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static nint SkipEscapes(ref byte b, ref ScanWindow window, nint end, nint p)
+    private static nint SkipEscapes(ref byte b, ref ulong masks, nint end, nint p)
     {
         while (true)
         {
@@ -605,7 +686,7 @@ internal static partial class EnvelopeParser
                     return -1;
             }
 
-            p = window.NextStringStop(p);
+            p = ScanIndex.NextStringStop(ref masks, p);
             if (p >= end)
             {
                 return -1;
@@ -635,6 +716,7 @@ internal static partial class EnvelopeParser
     private static bool IsWhitespace(uint c) => c <= ' ' && ((WhitespaceBits >> (int)c) & 1) != 0;
 
     // Stops at anything else, in particular at the root's closing '}', so it needs no length.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static nint SkipWhitespace(ref byte b, nint p)
     {
         while (IsWhitespace(Unsafe.Add(ref b, p)))
@@ -645,7 +727,7 @@ internal static partial class EnvelopeParser
         return p;
     }
 
-    [InlineArray(ScanWindow.Size)]
+    [InlineArray(ScanIndex.WordBytes)]
     private struct PaddedMessage
     {
         private byte _first;
