@@ -6,16 +6,17 @@ using System.Text.Json;
 
 namespace C2Fast.Protocol;
 
-/// <summary>The fast path of <see cref="EnvelopeParser"/>: a validating single-pass byte scanner for the common shape.</summary>
+/// <summary>The fast path of <see cref="EnvelopeParser"/>: a validating two-stage byte scanner for the common shape.</summary>
 /// <remarks>
 /// <para>
 /// Almost every message on the feed is plain: unescaped names, a known <c>msg_type</c>, a
 /// non-negative integer <c>seq_id</c>, an object payload with a positive integer
 /// <c>strategy_id</c>. For those, a <see cref="System.Text.Json.Utf8JsonReader"/> token loop spends
-/// most of its time producing tokens nobody looks at. This scanner walks the same bytes once,
-/// validating the JSON grammar (RFC 8259: structure, strings with their escapes, numbers,
-/// literals, whitespace) but building no tokens: strings are skipped 16 bytes at a time,
-/// containers with a bit stack.
+/// most of its time producing tokens nobody looks at. This scanner validates the same bytes as
+/// JSON (RFC 8259: structure, strings with their escapes, numbers, literals, whitespace, depth)
+/// in two stages: <see cref="StructuralIndex"/> classifies 64 bytes at a time with vector compares,
+/// validates strings and lists where every token starts; the walker here then checks the
+/// grammar token by token with a bit stack for the containers, and picks the envelope out.
 /// </para>
 /// <para>
 /// Its contract is one-sided: it either returns <see langword="true"/> with exactly the envelope
@@ -33,11 +34,11 @@ namespace C2Fast.Protocol;
 /// </remarks>
 internal static partial class EnvelopeParser
 {
-    // Nesting the container scanner tracks in its bit stack; deeper input goes to the reader.
+    // Containers the walker tracks in its bit stack, root included; deeper input goes to the reader.
     private const int FastPathMaxNesting = 64;
 
-    // Masks on the stack up to 4 KiB (messages up to 16 KiB); larger messages rent them.
-    private const int MaxStackMasks = 512;
+    // Token buffers on the stack up to 4 KiB (messages up to about 1 KiB); larger messages rent one.
+    private const int MaxStackTokens = 1024;
 
     // Longest integer accepted here: 19 digits never overflow a ulong, and the value is then checked against long.MaxValue.
     private const int FastPathMaxDigits = 19;
@@ -47,7 +48,9 @@ internal static partial class EnvelopeParser
     private const uint NullWord = 'n' | ('u' << 8) | ('l' << 16) | ((uint)'l' << 24);
     private const uint AlseWord = 'a' | ('l' << 8) | ('s' << 16) | ((uint)'e' << 24);
 
+    // RFC 8259 §2 whitespace, and the bytes that may follow a number or literal: whitespace, ',' (below 64), ']' and '}'.
     private const ulong WhitespaceBits = (1UL << ' ') | (1UL << '\t') | (1UL << '\n') | (1UL << '\r');
+    private const ulong LowDelimiterBits = WhitespaceBits | (1UL << ',');
 
     /// <summary>The fast path alone (for tests and benchmarks): <see langword="true"/> with the envelope, or "not sure".</summary>
     /// <param name="message">The whole message.</param>
@@ -92,7 +95,7 @@ internal static partial class EnvelopeParser
     /// <param name="envelope">The envelope when <see langword="true"/>.</param>
     /// <returns><see langword="false"/> when the reader path must decide (invalid or unusual input).</returns>
     private static bool TryScan(ReadOnlySpan<byte> s, int maxDepth, out Envelope envelope) =>
-        s.Length >= ScanIndex.WordBytes
+        s.Length >= StructuralIndex.WordBytes
             ? Scan(ref MemoryMarshal.GetReference(s), s.Length, s.Length, maxDepth, out envelope)
             : ScanPadded(s, maxDepth, out envelope);
 
@@ -103,119 +106,135 @@ internal static partial class EnvelopeParser
         var padded = default(PaddedMessage);
         Span<byte> copy = padded;
         s.CopyTo(copy);
-        return Scan(ref MemoryMarshal.GetReference(copy), ScanIndex.WordBytes, s.Length, maxDepth, out envelope);
+        return Scan(ref MemoryMarshal.GetReference(copy), StructuralIndex.WordBytes, s.Length, maxDepth, out envelope);
     }
 
-    /*
-     * Bounds: the last non-whitespace byte (end) must be the root's '}'. A single-byte step
-     * reads at p <= end and moves past a byte that is not '}', so the next read is in bounds
-     * too; a '}' at end can only close the root, which the callers check. Whitespace and digit
-     * runs stop at that '}'; the index marks everything from end on as the end of any string
-     * or digit run; literals and \u escapes check their length against end.
-     */
     private static bool Scan(ref byte b, nint bufferLength, nint length, int maxDepth, out Envelope envelope)
     {
-        envelope = default;
+        // Only whitespace may follow the root object, so the last other byte must be its '}'.
         nint end = length - 1;
         while (end >= 0 && IsWhitespace(Unsafe.Add(ref b, end)))
         {
             end--;
         }
 
-        if (end <= 0 || Unsafe.Add(ref b, end) != '}' || SkipWhitespace(ref b, 0) is var p && Unsafe.Add(ref b, p) != '{')
+        if (end <= 0 || Unsafe.Add(ref b, end) != '}')
+        {
+            envelope = default;
+            return false;
+        }
+
+        int capacity = StructuralIndex.Capacity(end);
+        if (capacity > MaxStackTokens)
+        {
+            return ScanPooled(ref b, bufferLength, end, maxDepth, capacity, out envelope);
+        }
+
+        return Walk(ref b, bufferLength, end, maxDepth, stackalloc uint[capacity], out envelope);
+    }
+
+    // A message over 1 KiB: its token buffer (a token per byte at worst) comes from the pool rather than the stack.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool ScanPooled(ref byte b, nint bufferLength, nint end, int maxDepth, int capacity, out Envelope envelope)
+    {
+        uint[] tokens = ArrayPool<uint>.Shared.Rent(capacity);
+        bool done = Walk(ref b, bufferLength, end, maxDepth, tokens, out envelope);
+        ArrayPool<uint>.Shared.Return(tokens);
+        return done;
+    }
+
+    private static bool Walk(ref byte b, nint bufferLength, nint end, int maxDepth, Span<uint> tokens, out Envelope envelope)
+    {
+        if (StructuralIndex.Build(ref b, bufferLength, end, tokens, out nint firstBackslash) < 0)
+        {
+            envelope = default;
+            return false;
+        }
+
+        return ScanRoot(ref b, ref MemoryMarshal.GetReference(tokens), bufferLength, end, firstBackslash, maxDepth, out envelope);
+    }
+
+    /*
+     * Stage two: the grammar (RFC 8259 §2-§5) over the token offsets of StructuralIndex, in
+     * three loops: the root object (envelope fields), the payload object (strategy_id), and
+     * any other container (a bit stack). A string is two tokens, its quotes; a number or
+     * literal is checked from its first byte, and what follows it must be whitespace, ',', '}'
+     * or ']'. Each loop takes the index of the next token and returns the index after what it
+     * read, or -1 ("decline"). Bounds: every byte read is at or before end (the root's '}'):
+     * numbers stop at it, literals check their length against it, tokens never point past it,
+     * and a '}' at end closes only the root (the nested loops decline it).
+     */
+    private static bool ScanRoot(ref byte b, ref uint tokens, nint bufferLength, nint end, nint firstBackslash, int maxDepth, out Envelope envelope)
+    {
+        envelope = default;
+        nint next = 0;
+        nint pos = (nint)Unsafe.Add(ref tokens, next++);
+        if (Unsafe.Add(ref b, pos) != '{')
         {
             return false;
         }
 
-        int maskLength = ScanIndex.Length(end);
-        if (maskLength > MaxStackMasks)
-        {
-            return ScanRented(ref b, bufferLength, end, p, maxDepth, maskLength, out envelope);
-        }
-
-        Span<ulong> masks = stackalloc ulong[maskLength];
-        ScanIndex.Build(ref b, bufferLength, end, masks);
-        return ScanRoot(ref b, ref MemoryMarshal.GetReference(masks), end, p, maxDepth, out envelope);
-    }
-
-    // A message over 16 KiB: its masks (over 4 KiB) come from the pool rather than the stack.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static bool ScanRented(ref byte b, nint bufferLength, nint end, nint p, int maxDepth, int maskLength, out Envelope envelope)
-    {
-        ulong[] rented = ArrayPool<ulong>.Shared.Rent(maskLength);
-        Span<ulong> masks = rented.AsSpan(0, maskLength);
-        ScanIndex.Build(ref b, bufferLength, end, masks);
-        bool done = ScanRoot(ref b, ref MemoryMarshal.GetReference(masks), end, p, maxDepth, out envelope);
-        ArrayPool<ulong>.Shared.Return(rented);
-        return done;
-    }
-
-    // At the root's '{' (p), with the message indexed.
-    private static bool ScanRoot(ref byte b, ref ulong masks, nint end, nint p, int maxDepth, out Envelope envelope)
-    {
-        envelope = default;
         var seen = Field.None;
         var type = MessageType.Unknown;
         ValueRange msgType = default, id = default, requestId = default, timestamp = default, payload = default;
         long seqId = 0, strategyId = 0, version = 0;
         bool hasSeqId = false, hasVersion = false, hasStrategyId = false;
-        uint c = NextToken(ref b, ref p);
         while (true)
         {
             // "name" : (the root cannot be empty: it needs a msg_type)
-            if (c != '"')
+            pos = (nint)Unsafe.Add(ref tokens, next++);
+            if (Unsafe.Add(ref b, pos) != '"')
             {
                 return false;
             }
 
-            nint nameStart = p + 1;
-            nint q = ScanIndex.NextStringStop(ref masks, nameStart);
-            if (q >= end || Unsafe.Add(ref b, q) != '"')
+            nint nameStart = pos + 1;
+            nint close = (nint)Unsafe.Add(ref tokens, next++);
+            if (HasBackslash(ref b, firstBackslash, nameStart, close))
             {
-                return false; // an escaped name (it might spell a field) or a bad one: the reader decides
+                return false; // an escaped name might spell a field: the reader decides
             }
 
-            Field field = MatchFieldName(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, nameStart), (int)(q - nameStart)));
-            p = q + 1;
-            if ((c = NextColonValue(ref b, ref p)) == 0)
-            {
-                return false;
-            }
-
-            if ((seen & field) != 0)
+            Field field = MatchFieldName(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, nameStart), (int)(close - nameStart)));
+            if (Unsafe.Add(ref b, (nint)Unsafe.Add(ref tokens, next++)) != ':' || (seen & field) != 0)
             {
                 return false;
             }
 
             seen |= field;
+            pos = (nint)Unsafe.Add(ref tokens, next++);
+            uint c = Unsafe.Add(ref b, pos);
             switch (field)
             {
                 case Field.MsgType:
                     // An escaped msg_type goes to the reader, which matches it unescaped.
-                    if (c != '"' || (q = ScanIndex.NextStringStop(ref masks, p + 1)) >= end || Unsafe.Add(ref b, q) != '"')
+                    close = (nint)Unsafe.Add(ref tokens, next++);
+                    if (c != '"' || HasBackslash(ref b, firstBackslash, pos + 1, close))
                     {
                         return false;
                     }
 
-                    msgType = new ValueRange((int)(p + 1), (int)(q - p - 1));
-                    type = MatchTypeName(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, p + 1), (int)(q - p - 1)));
-                    p = q + 1;
+                    msgType = new ValueRange((int)(pos + 1), (int)(close - pos - 1));
+                    type = MatchTypeName(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, pos + 1), (int)(close - pos - 1)));
                     break;
                 case Field.Id:
-                    p = ScanOptionalString(ref b, ref masks, end, p, c, out id);
+                    next = ScanOptionalString(ref b, ref tokens, next, end, firstBackslash, pos, c, out id);
                     break;
                 case Field.RequestId:
-                    p = ScanOptionalString(ref b, ref masks, end, p, c, out requestId);
+                    next = ScanOptionalString(ref b, ref tokens, next, end, firstBackslash, pos, c, out requestId);
                     break;
                 case Field.Timestamp:
-                    p = ScanOptionalString(ref b, ref masks, end, p, c, out timestamp);
+                    next = ScanOptionalString(ref b, ref tokens, next, end, firstBackslash, pos, c, out timestamp);
                     break;
                 case Field.SeqId:
-                    p = ScanOptionalInteger(ref b, ref masks, end, p, c, out hasSeqId, out seqId);
+                    if (!IsOptionalInteger(ref b, bufferLength, end, pos, c, out hasSeqId, out seqId))
+                    {
+                        return false;
+                    }
+
                     break;
                 case Field.Version:
-                    p = ScanOptionalInteger(ref b, ref masks, end, p, c, out hasVersion, out version);
-                    if (version > int.MaxValue)
+                    if (!IsOptionalInteger(ref b, bufferLength, end, pos, c, out hasVersion, out version) || version > int.MaxValue)
                     {
                         return false;
                     }
@@ -224,52 +243,44 @@ internal static partial class EnvelopeParser
                 case Field.Payload:
                     if (c == '{')
                     {
-                        nint start = p;
-                        p = ScanPayload(ref b, ref masks, end, p, maxDepth, out hasStrategyId, out strategyId);
-                        if (p < 0)
+                        next = ScanPayload(ref b, ref tokens, next, bufferLength, end, firstBackslash, maxDepth, out hasStrategyId, out strategyId);
+                        if (next < 0)
                         {
                             return false;
                         }
 
-                        payload = new ValueRange((int)start, (int)(p - start));
+                        payload = new ValueRange((int)pos, (int)(Unsafe.Add(ref tokens, next - 1) + 1 - pos));
                     }
-                    else
+                    else if (!IsNull(ref b, end, pos))
                     {
-                        p = SkipNull(ref b, end, p); // a non-object payload: the reader path judges it
+                        return false; // a non-object payload: the reader path judges it
                     }
 
                     break;
                 default:
-                    p = c is '{' or '[' ? SkipContainer(ref b, ref masks, end, p, 2, maxDepth) : SkipScalar(ref b, ref masks, end, p, c);
+                    next = c is '{' or '['
+                        ? SkipContainer(ref b, ref tokens, next, bufferLength, end, c, 2, maxDepth)
+                        : SkipScalar(ref b, next, bufferLength, end, pos, c);
                     break;
             }
 
-            if (p < 0)
+            if (next < 0)
             {
                 return false;
             }
 
-            // , or }
-            c = Unsafe.Add(ref b, p);
-            if (c <= ' ')
+            // , or } (which must be the last token: only whitespace may follow the root)
+            pos = (nint)Unsafe.Add(ref tokens, next++);
+            c = Unsafe.Add(ref b, pos);
+            if (c != ',')
             {
-                p = SkipWhitespace(ref b, p);
-                c = Unsafe.Add(ref b, p);
-            }
+                if (c != '}' || pos != end || (seen & Field.MsgType) == 0)
+                {
+                    return false;
+                }
 
-            if (c == ',')
-            {
-                c = NextToken(ref b, ref p);
-                continue;
+                break;
             }
-
-            // One value per text: the root's '}' must be the last non-whitespace byte.
-            if (c != '}' || p != end || (seen & Field.MsgType) == 0)
-            {
-                return false;
-            }
-
-            break;
         }
 
         envelope = new Envelope
@@ -290,8 +301,8 @@ internal static partial class EnvelopeParser
         return true;
     }
 
-    // At the payload's '{': reads its top-level strategy_id (a positive integer or null), skips the rest; returns the offset past its '}'.
-    private static nint ScanPayload(ref byte b, ref ulong masks, nint end, nint p, int maxDepth, out bool hasStrategyId, out long strategyId)
+    // After the payload's '{': reads its top-level strategy_id (a positive integer or null), skips the rest.
+    private static nint ScanPayload(ref byte b, ref uint tokens, nint next, nint bufferLength, nint end, nint firstBackslash, int maxDepth, out bool hasStrategyId, out long strategyId)
     {
         hasStrategyId = false;
         strategyId = 0;
@@ -301,10 +312,11 @@ internal static partial class EnvelopeParser
         }
 
         bool seenStrategyId = false;
-        uint c = NextToken(ref b, ref p);
+        nint pos = (nint)Unsafe.Add(ref tokens, next++);
+        uint c = Unsafe.Add(ref b, pos);
         if (c == '}')
         {
-            return p < end ? p + 1 : -1;
+            return pos != end ? next : -1;
         }
 
         while (true)
@@ -314,92 +326,84 @@ internal static partial class EnvelopeParser
                 return -1;
             }
 
-            nint nameStart = p + 1;
-            nint q = ScanIndex.NextStringStop(ref masks, nameStart);
-            if (q >= end || Unsafe.Add(ref b, q) != '"')
-            {
-                return -1; // an escaped name might spell strategy_id
-            }
-
-            bool isStrategyId = IsStrategyIdName(ref b, nameStart, q - nameStart);
-            p = q + 1;
-            if ((c = NextColonValue(ref b, ref p)) == 0)
+            nint nameStart = pos + 1;
+            nint close = (nint)Unsafe.Add(ref tokens, next++);
+            if (Unsafe.Add(ref b, (nint)Unsafe.Add(ref tokens, next++)) != ':')
             {
                 return -1;
             }
 
-            if (isStrategyId)
+            pos = (nint)Unsafe.Add(ref tokens, next++);
+            c = Unsafe.Add(ref b, pos);
+            if (close - nameStart == ProtocolNames.StrategyId.Length
+                && MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, nameStart), ProtocolNames.StrategyId.Length).SequenceEqual(ProtocolNames.StrategyId))
             {
                 // A second strategy_id, or one that is not a positive integer or null: the reader path decides.
-                if (seenStrategyId)
+                if (seenStrategyId || !IsOptionalInteger(ref b, bufferLength, end, pos, c, out hasStrategyId, out strategyId) || (hasStrategyId && strategyId == 0))
                 {
                     return -1;
                 }
 
                 seenStrategyId = true;
-                p = ScanOptionalInteger(ref b, ref masks, end, p, c, out hasStrategyId, out strategyId);
-                if (hasStrategyId && strategyId == 0)
+            }
+            else if (HasBackslash(ref b, firstBackslash, nameStart, close))
+            {
+                return -1; // an escaped name might spell strategy_id
+            }
+            else
+            {
+                next = c is '{' or '['
+                    ? SkipContainer(ref b, ref tokens, next, bufferLength, end, c, 3, maxDepth)
+                    : SkipScalar(ref b, next, bufferLength, end, pos, c);
+                if (next < 0)
                 {
                     return -1;
                 }
             }
-            else
-            {
-                p = c is '{' or '[' ? SkipContainer(ref b, ref masks, end, p, 3, maxDepth) : SkipScalar(ref b, ref masks, end, p, c);
-            }
 
-            if (p < 0)
-            {
-                return -1;
-            }
-
-            c = Unsafe.Add(ref b, p);
-            if (c <= ' ')
-            {
-                p = SkipWhitespace(ref b, p);
-                c = Unsafe.Add(ref b, p);
-            }
-
+            pos = (nint)Unsafe.Add(ref tokens, next++);
+            c = Unsafe.Add(ref b, pos);
             if (c == ',')
             {
-                c = NextToken(ref b, ref p);
+                pos = (nint)Unsafe.Add(ref tokens, next++);
+                c = Unsafe.Add(ref b, pos);
                 continue;
             }
 
             // A '}' at end closes the root, not the payload.
-            return c == '}' && p < end ? p + 1 : -1;
+            return c == '}' && pos != end ? next : -1;
         }
     }
 
     /*
      * Container walk, one loop for any nesting: a bit per open container (1 = object) says what
-     * may come next. States, with whitespace allowed between all of them:
-     *   Open      '{' or '[' pushed           → Close if empty, else Element
-     *   Element   object: "name" ':' value    (a container value → Open)
+     * may come next.
+     *   Open      push                        → Close if empty, else Element
+     *   Element   object: '"' '"' ':' value   (a container value → Open)
      *             array:  value
      *   After     ',' → Element  |  the matching '}' / ']' → Close
      *   Close     pop; stack empty → done, else → After
-     * level is the nesting level of the container at p (the root is 1); the walk declines past
-     * maxDepth and past the 64 levels of its bit stack. Nothing here is a call on the common
-     * path, so the cursor, the stack and the depth stay in registers.
+     * level is the nesting level of the container opened by c, the token before next (the root
+     * is 1); the walk declines past maxDepth and past the 64 levels of its bit stack.
      */
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static nint SkipContainer(ref byte b, ref ulong masks, nint end, nint p, int level, int maxDepth)
+    private static nint SkipContainer(ref byte b, ref uint tokens, nint next, nint bufferLength, nint end, uint c, int level, int maxDepth)
     {
         int limit = Math.Min(maxDepth, level - 1 + FastPathMaxNesting);
         int depth = level - 1;
         ulong objects = 0;
-        uint c = Unsafe.Add(ref b, p);
+        nint pos;
 
     Open:
-        if (depth == limit)
+        if (depth >= limit)
         {
             return -1;
         }
 
         depth++;
         objects = (objects << 1) | (c == '{' ? 1UL : 0UL);
-        c = NextToken(ref b, ref p);
+        pos = (nint)Unsafe.Add(ref tokens, next++);
+        c = Unsafe.Add(ref b, pos);
         if (c == ((objects & 1) != 0 ? '}' : ']'))
         {
             goto Close;
@@ -408,45 +412,61 @@ internal static partial class EnvelopeParser
     Element:
         if ((objects & 1) != 0)
         {
-            if (c != '"')
+            // The key's closing quote is the next token, then ':'.
+            if (c != '"' || Unsafe.Add(ref b, (nint)Unsafe.Add(ref tokens, next + 1)) != ':')
             {
                 return -1;
             }
 
-            nint q = ScanIndex.NextStringStop(ref masks, p + 1);
-            if (q >= end || (Unsafe.Add(ref b, q) != '"' && (q = SkipEscapes(ref b, ref masks, end, q)) < 0))
-            {
-                return -1;
-            }
-
-            p = q + 1;
-            if ((c = NextColonValue(ref b, ref p)) == 0)
-            {
-                return -1;
-            }
+            pos = (nint)Unsafe.Add(ref tokens, next + 2);
+            next += 3;
+            c = Unsafe.Add(ref b, pos);
         }
 
-        if (c is '{' or '[')
+        switch (c)
         {
-            goto Open;
-        }
+            case '"':
+                next++; // its closing quote
+                break;
+            case '{' or '[':
+                goto Open;
+            case 't':
+                if (pos + 4 > end || ReadAscii4(ref b, pos) != TrueWord || !IsDelimiter(Unsafe.Add(ref b, pos + 4)))
+                {
+                    return -1;
+                }
 
-        if ((p = SkipScalar(ref b, ref masks, end, p, c)) < 0)
-        {
-            return -1;
+                break;
+            case 'f':
+                if (pos + 5 > end || ReadAscii4(ref b, pos + 1) != AlseWord || !IsDelimiter(Unsafe.Add(ref b, pos + 5)))
+                {
+                    return -1;
+                }
+
+                break;
+            case 'n':
+                if (!IsNull(ref b, end, pos))
+                {
+                    return -1;
+                }
+
+                break;
+            default:
+                if (!IsNumber(ref b, bufferLength, pos, c))
+                {
+                    return -1;
+                }
+
+                break;
         }
 
     After:
-        c = Unsafe.Add(ref b, p);
-        if (c <= ' ')
-        {
-            p = SkipWhitespace(ref b, p);
-            c = Unsafe.Add(ref b, p);
-        }
-
+        pos = (nint)Unsafe.Add(ref tokens, next++);
+        c = Unsafe.Add(ref b, pos);
         if (c == ',')
         {
-            c = NextToken(ref b, ref p);
+            pos = (nint)Unsafe.Add(ref tokens, next++);
+            c = Unsafe.Add(ref b, pos);
             goto Element;
         }
 
@@ -456,15 +476,14 @@ internal static partial class EnvelopeParser
         }
 
     Close:
-        if (p == end)
+        if (pos == end)
         {
             return -1; // a '}' at end closes the root, which is not in this walk
         }
 
-        p++;
         if (depth == level)
         {
-            return p;
+            return next;
         }
 
         depth--;
@@ -472,112 +491,57 @@ internal static partial class EnvelopeParser
         goto After;
     }
 
-    // At the first byte of a value that is not a container; returns the offset past it, or -1.
+    // At a value that is not a container (pos, first byte c); returns the token index after it, or -1.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static nint SkipScalar(ref byte b, ref ulong masks, nint end, nint p, uint c)
+    private static nint SkipScalar(ref byte b, nint next, nint bufferLength, nint end, nint pos, uint c) => c switch
     {
-        switch (c)
-        {
-            case '"':
-                nint q = ScanIndex.NextStringStop(ref masks, p + 1);
-                if (q >= end || (Unsafe.Add(ref b, q) != '"' && (q = SkipEscapes(ref b, ref masks, end, q)) < 0))
-                {
-                    return -1;
-                }
-
-                return q + 1;
-            case 't':
-                return p + 4 <= end && ReadAscii4(ref b, p) == TrueWord ? p + 4 : -1;
-            case 'f':
-                return p + 5 <= end && ReadAscii4(ref b, p + 1) == AlseWord ? p + 5 : -1;
-            case 'n':
-                return SkipNull(ref b, end, p);
-            default:
-                return SkipNumber(ref b, ref masks, p, c);
-        }
-    }
-
-    // Past the byte at p (not '}', so p < end), then past any whitespace: the next token's first byte.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint NextToken(ref byte b, ref nint p)
-    {
-        uint c = Unsafe.Add(ref b, ++p);
-        if (c <= ' ')
-        {
-            p = SkipWhitespace(ref b, p);
-            c = Unsafe.Add(ref b, p);
-        }
-
-        return c;
-    }
-
-    // After a member name: whitespace, ':', whitespace; the value's first byte, or 0 if the ':' is missing (0 starts no value).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint NextColonValue(ref byte b, ref nint p)
-    {
-        uint c = Unsafe.Add(ref b, p);
-        if (c <= ' ')
-        {
-            p = SkipWhitespace(ref b, p);
-            c = Unsafe.Add(ref b, p);
-        }
-
-        return c == ':' ? NextToken(ref b, ref p) : 0;
-    }
+        '"' => next + 1,
+        't' => pos + 4 <= end && ReadAscii4(ref b, pos) == TrueWord && IsDelimiter(Unsafe.Add(ref b, pos + 4)) ? next : -1,
+        'f' => pos + 5 <= end && ReadAscii4(ref b, pos + 1) == AlseWord && IsDelimiter(Unsafe.Add(ref b, pos + 5)) ? next : -1,
+        'n' => IsNull(ref b, end, pos) ? next : -1,
+        _ => IsNumber(ref b, bufferLength, pos, c) ? next : -1,
+    };
 
     // At a string value (c is '"') or null: the raw range between the quotes (absent for null), and whether it holds an escape.
-    private static nint ScanOptionalString(ref byte b, ref ulong masks, nint end, nint p, uint c, out ValueRange range)
+    private static nint ScanOptionalString(ref byte b, ref uint tokens, nint next, nint end, nint firstBackslash, nint pos, uint c, out ValueRange range)
     {
         range = default;
         if (c != '"')
         {
-            return SkipNull(ref b, end, p);
+            return IsNull(ref b, end, pos) ? next : -1;
         }
 
-        nint start = p + 1;
-        nint q = ScanIndex.NextStringStop(ref masks, start);
-        if (q >= end)
-        {
-            return -1;
-        }
-
-        bool escaped = Unsafe.Add(ref b, q) != '"';
-        if (escaped && (q = SkipEscapes(ref b, ref masks, end, q)) < 0)
-        {
-            return -1;
-        }
-
-        range = new ValueRange((int)start, (int)(q - start), escaped);
-        return q + 1;
+        nint close = (nint)Unsafe.Add(ref tokens, next);
+        range = new ValueRange((int)(pos + 1), (int)(close - pos - 1), HasBackslash(ref b, firstBackslash, pos + 1, close));
+        return next + 1;
     }
 
+    // Whether the string bytes from start up to close hold a backslash; the index says "none" for most messages outright.
+    private static bool HasBackslash(ref byte b, nint firstBackslash, nint start, nint close) =>
+        firstBackslash < close && MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, start), (int)(close - start)).Contains((byte)'\\');
+
     // At a value that must be a non-negative integer that fits a long (no sign, fraction or exponent), or null.
-    private static nint ScanOptionalInteger(ref byte b, ref ulong masks, nint end, nint p, uint c, out bool present, out long value)
+    private static bool IsOptionalInteger(ref byte b, nint bufferLength, nint end, nint p, uint c, out bool present, out long value)
     {
         present = false;
         value = 0;
         if (c == 'n')
         {
-            return SkipNull(ref b, end, p);
+            return IsNull(ref b, end, p);
         }
 
         if (c - '0' > 9)
         {
-            return -1;
+            return false;
         }
 
-        nint q = ScanIndex.NextNonDigit(ref masks, p + 1);
+        nint q = SkipDigits(ref b, bufferLength, p + 1);
         nint digits = q - p;
-        if (digits > FastPathMaxDigits || (digits > 1 && c == '0'))
-        {
-            return -1;
-        }
 
-        // A fraction or exponent: still a number, but not one these fields take here.
-        uint next = Unsafe.Add(ref b, q);
-        if (next == '.' || (next | 0x20) == 'e')
+        // A fraction or exponent is still a number, but not one these fields take here; the delimiter test declines it.
+        if (digits > FastPathMaxDigits || (digits > 1 && c == '0') || !IsDelimiter(Unsafe.Add(ref b, q)))
         {
-            return -1;
+            return false;
         }
 
         ulong number = 0;
@@ -588,17 +552,17 @@ internal static partial class EnvelopeParser
 
         if (number > long.MaxValue)
         {
-            return -1;
+            return false;
         }
 
         present = true;
         value = (long)number;
-        return q;
+        return true;
     }
 
-    // RFC 8259 §6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?; the caller checks what follows.
+    // RFC 8259 §6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?, then a delimiter.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static nint SkipNumber(ref byte b, ref ulong masks, nint p, uint c)
+    private static bool IsNumber(ref byte b, nint bufferLength, nint p, uint c)
     {
         if (c == '-')
         {
@@ -607,25 +571,25 @@ internal static partial class EnvelopeParser
 
         if (c == '0')
         {
-            p++; // a digit after it is not a delimiter: the caller declines
+            p++;
         }
         else if (c - '1' <= 8)
         {
-            p = ScanIndex.NextNonDigit(ref masks, p + 1);
+            p = SkipDigits(ref b, bufferLength, p + 1);
         }
         else
         {
-            return -1;
+            return false;
         }
 
         c = Unsafe.Add(ref b, p);
         if (c == '.')
         {
             nint fraction = p + 1;
-            p = ScanIndex.NextNonDigit(ref masks, fraction);
+            p = SkipDigits(ref b, bufferLength, fraction);
             if (p == fraction)
             {
-                return -1;
+                return false;
             }
 
             c = Unsafe.Add(ref b, p);
@@ -640,68 +604,53 @@ internal static partial class EnvelopeParser
             }
 
             nint exponent = p;
-            p = ScanIndex.NextNonDigit(ref masks, exponent);
+            p = SkipDigits(ref b, bufferLength, exponent);
             if (p == exponent)
             {
-                return -1;
+                return false;
             }
+
+            c = Unsafe.Add(ref b, p);
+        }
+
+        return IsDelimiter(c);
+    }
+
+    // Past the ASCII digits from p: eight at a time (a digit is a byte whose XOR with '0' is below 10), then one at a time up to the root's '}'.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nint SkipDigits(ref byte b, nint bufferLength, nint p)
+    {
+        while (p <= bufferLength - sizeof(ulong))
+        {
+            ulong x = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b, p)) ^ 0x3030303030303030;
+            if (!BitConverter.IsLittleEndian)
+            {
+                x = BinaryPrimitives.ReverseEndianness(x);
+            }
+
+            ulong nonDigits = (((x & 0x7F7F7F7F7F7F7F7F) + 0x7676767676767676) | x) & 0x8080808080808080;
+            if (nonDigits != 0)
+            {
+                return p + (nint)(ulong.TrailingZeroCount(nonDigits) >> 3);
+            }
+
+            p += sizeof(ulong);
+        }
+
+        while (Unsafe.Add(ref b, p) - (uint)'0' <= 9)
+        {
+            p++;
         }
 
         return p;
     }
 
-    // From a '\' or control character inside a string to its closing quote; -1 if the string is not valid JSON.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static nint SkipEscapes(ref byte b, ref ulong masks, nint end, nint p)
-    {
-        while (true)
-        {
-            uint c = Unsafe.Add(ref b, p);
-            if (c == '"')
-            {
-                return p;
-            }
-
-            if (c != '\\')
-            {
-                return -1; // an unescaped control character
-            }
-
-            switch (Unsafe.Add(ref b, p + 1))
-            {
-                case (byte)'"' or (byte)'\\' or (byte)'/' or (byte)'b' or (byte)'f' or (byte)'n' or (byte)'r' or (byte)'t':
-                    p += 2;
-                    break;
-                case (byte)'u':
-                    if (p + 6 > end
-                        || !IsHex(Unsafe.Add(ref b, p + 2)) || !IsHex(Unsafe.Add(ref b, p + 3))
-                        || !IsHex(Unsafe.Add(ref b, p + 4)) || !IsHex(Unsafe.Add(ref b, p + 5)))
-                    {
-                        return -1;
-                    }
-
-                    p += 6;
-                    break;
-                default:
-                    return -1;
-            }
-
-            p = ScanIndex.NextStringStop(ref masks, p);
-            if (p >= end)
-            {
-                return -1;
-            }
-        }
-    }
-
-    private static bool IsHex(byte c) => char.IsAsciiHexDigit((char)c);
-
-    private static bool IsStrategyIdName(ref byte b, nint start, nint length) =>
-        length == 11 && MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, start), 11).SequenceEqual(ProtocolNames.StrategyId);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsNull(ref byte b, nint end, nint p) =>
+        p + 4 <= end && ReadAscii4(ref b, p) == NullWord && IsDelimiter(Unsafe.Add(ref b, p + 4));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static nint SkipNull(ref byte b, nint end, nint p) =>
-        p + 4 <= end && ReadAscii4(ref b, p) == NullWord ? p + 4 : -1;
+    private static bool IsDelimiter(uint c) => c < 64 ? ((LowDelimiterBits >> (int)c) & 1) != 0 : c is ']' or '}';
 
     // Four bytes as a little-endian word, to compare with the *Word constants.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -715,19 +664,7 @@ internal static partial class EnvelopeParser
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsWhitespace(uint c) => c <= ' ' && ((WhitespaceBits >> (int)c) & 1) != 0;
 
-    // Stops at anything else, in particular at the root's closing '}', so it needs no length.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static nint SkipWhitespace(ref byte b, nint p)
-    {
-        while (IsWhitespace(Unsafe.Add(ref b, p)))
-        {
-            p++;
-        }
-
-        return p;
-    }
-
-    [InlineArray(ScanIndex.WordBytes)]
+    [InlineArray(StructuralIndex.WordBytes)]
     private struct PaddedMessage
     {
         private byte _first;
