@@ -1,22 +1,24 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text.Json;
 
 namespace C2Fast.Protocol;
 
-/// <summary>The fast path of <see cref="EnvelopeParser"/>: a validating two-stage byte scanner for the common shape.</summary>
+/// <summary>The fast path of <see cref="EnvelopeParser"/>: a validating single-pass byte scanner for the common shape.</summary>
 /// <remarks>
 /// <para>
 /// Almost every message on the feed is plain: unescaped names, a known <c>msg_type</c>, a
 /// non-negative integer <c>seq_id</c>, an object payload with a positive integer
 /// <c>strategy_id</c>. For those, a <see cref="System.Text.Json.Utf8JsonReader"/> token loop spends
-/// most of its time producing tokens nobody looks at. This scanner validates the same bytes as
-/// JSON (RFC 8259: structure, strings with their escapes, numbers, literals, whitespace, depth)
-/// in two stages: <see cref="StructuralIndex"/> classifies 64 bytes at a time with vector compares,
-/// validates strings and lists where every token starts; the walker here then checks the
-/// grammar token by token with a bit stack for the containers, and picks the envelope out.
+/// most of its time producing tokens nobody looks at. This scanner walks the same bytes once,
+/// validating them as JSON (RFC 8259: structure, strings with their escapes, numbers, literals,
+/// whitespace, depth) but building no tokens: strings are skipped 16 bytes per compare, digit
+/// runs 8 bytes per step, containers with a bit stack, and the few names that matter are
+/// matched with one or two word compares.
 /// </para>
 /// <para>
 /// Its contract is one-sided: it either returns <see langword="true"/> with exactly the envelope
@@ -34,23 +36,36 @@ namespace C2Fast.Protocol;
 /// </remarks>
 internal static partial class EnvelopeParser
 {
-    // Containers the walker tracks in its bit stack, root included; deeper input goes to the reader.
+    // Containers the bit stack tracks below the root or payload; deeper input goes to the reader.
     private const int FastPathMaxNesting = 64;
-
-    // Token buffers on the stack up to 4 KiB (messages up to about 1 KiB); larger messages rent one.
-    private const int MaxStackTokens = 1024;
 
     // Longest integer accepted here: 19 digits never overflow a ulong, and the value is then checked against long.MaxValue.
     private const int FastPathMaxDigits = 19;
+
+    // Shorter messages are scanned from a padded copy, so every 16-byte string load fits the buffer.
+    private const int MinScanLength = 64;
 
     // The literals as little-endian words ("false" is 'f' then "alse").
     private const uint TrueWord = 't' | ('r' << 8) | ('u' << 16) | ((uint)'e' << 24);
     private const uint NullWord = 'n' | ('u' << 8) | ('l' << 16) | ((uint)'l' << 24);
     private const uint AlseWord = 'a' | ('l' << 8) | ('s' << 16) | ((uint)'e' << 24);
 
-    // RFC 8259 §2 whitespace, and the bytes that may follow a number or literal: whitespace, ',' (below 64), ']' and '}'.
+    // RFC 8259 §2 whitespace, one bit per byte value.
     private const ulong WhitespaceBits = (1UL << ' ') | (1UL << '\t') | (1UL << '\n') | (1UL << '\r');
-    private const ulong LowDelimiterBits = WhitespaceBits | (1UL << ',');
+
+    // The closing quote of a name and the ':' after it, as one little-endian 16-bit word.
+    private const ushort QuoteColon = '"' | (':' << 8);
+
+    // Envelope names as little-endian words: the first 8 bytes (or all of a shorter name) and the rest.
+    private static readonly ulong MsgTypeWord = Word(ProtocolNames.MsgType);
+    private static readonly ulong IdWord = Word(ProtocolNames.Id);
+    private static readonly ulong SeqIdWord = Word(ProtocolNames.SeqId);
+    private static readonly ulong RequestIdWord = Word(ProtocolNames.RequestId);
+    private static readonly ulong RequestIdTail = Word(ProtocolNames.RequestId[8..]);
+    private static readonly ulong TimestampWord = Word(ProtocolNames.Timestamp);
+    private static readonly ulong PayloadWord = Word(ProtocolNames.Payload);
+    private static readonly ulong StrategyIdWord = Word(ProtocolNames.StrategyId);
+    private static readonly ulong StrategyIdTail = Word(ProtocolNames.StrategyId[8..]);
 
     /// <summary>The fast path alone (for tests and benchmarks): <see langword="true"/> with the envelope, or "not sure".</summary>
     /// <param name="message">The whole message.</param>
@@ -95,23 +110,34 @@ internal static partial class EnvelopeParser
     /// <param name="envelope">The envelope when <see langword="true"/>.</param>
     /// <returns><see langword="false"/> when the reader path must decide (invalid or unusual input).</returns>
     private static bool TryScan(ReadOnlySpan<byte> s, int maxDepth, out Envelope envelope) =>
-        s.Length >= StructuralIndex.WordBytes
-            ? Scan(ref MemoryMarshal.GetReference(s), s.Length, s.Length, maxDepth, out envelope)
+        s.Length >= MinScanLength
+            ? ScanRoot(ref MemoryMarshal.GetReference(s), s.Length, s.Length, maxDepth, out envelope)
             : ScanPadded(s, maxDepth, out envelope);
 
-    // The index loads 64 bytes at a time, so a shorter message is scanned from a copy padded to 64 (offsets are unchanged).
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static bool ScanPadded(ReadOnlySpan<byte> s, int maxDepth, out Envelope envelope)
     {
         var padded = default(PaddedMessage);
         Span<byte> copy = padded;
         s.CopyTo(copy);
-        return Scan(ref MemoryMarshal.GetReference(copy), StructuralIndex.WordBytes, s.Length, maxDepth, out envelope);
+        return ScanRoot(ref MemoryMarshal.GetReference(copy), MinScanLength, s.Length, maxDepth, out envelope);
     }
 
-    private static bool Scan(ref byte b, nint bufferLength, nint length, int maxDepth, out Envelope envelope)
+    /*
+     * Three loops: the root object (envelope fields), the payload object (strategy_id), and any
+     * other container (SkipContainer, a bit stack). Each helper takes the offset of what it
+     * reads and returns the offset after it, or -1 ("decline"): a cursor passed by reference
+     * would live in memory instead of a register.
+     *
+     * Bounds: the last byte that is not whitespace (end) must be the root's '}'. A single-byte
+     * step reads at p <= end and moves past a byte that is not '}', so the next read is in
+     * bounds too; the only '}' allowed at end is the root's (the nested loops decline one).
+     * Whitespace and digit runs stop at that '}'; a string is found 16 bytes at a time within
+     * the buffer and must close before end; literals and \u escapes check their length.
+     */
+    private static bool ScanRoot(ref byte b, nint bufferLength, nint length, int maxDepth, out Envelope envelope)
     {
-        // Only whitespace may follow the root object, so the last other byte must be its '}'.
+        envelope = default;
         nint end = length - 1;
         while (end >= 0 && IsWhitespace(Unsafe.Add(ref b, end)))
         {
@@ -120,56 +146,12 @@ internal static partial class EnvelopeParser
 
         if (end <= 0 || Unsafe.Add(ref b, end) != '}')
         {
-            envelope = default;
             return false;
         }
 
-        int capacity = StructuralIndex.Capacity(end);
-        if (capacity > MaxStackTokens)
-        {
-            return ScanPooled(ref b, bufferLength, end, maxDepth, capacity, out envelope);
-        }
-
-        return Walk(ref b, bufferLength, end, maxDepth, stackalloc uint[capacity], out envelope);
-    }
-
-    // A message over 1 KiB: its token buffer (a token per byte at worst) comes from the pool rather than the stack.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static bool ScanPooled(ref byte b, nint bufferLength, nint end, int maxDepth, int capacity, out Envelope envelope)
-    {
-        uint[] tokens = ArrayPool<uint>.Shared.Rent(capacity);
-        bool done = Walk(ref b, bufferLength, end, maxDepth, tokens, out envelope);
-        ArrayPool<uint>.Shared.Return(tokens);
-        return done;
-    }
-
-    private static bool Walk(ref byte b, nint bufferLength, nint end, int maxDepth, Span<uint> tokens, out Envelope envelope)
-    {
-        if (StructuralIndex.Build(ref b, bufferLength, end, tokens, out nint firstBackslash) < 0)
-        {
-            envelope = default;
-            return false;
-        }
-
-        return ScanRoot(ref b, ref MemoryMarshal.GetReference(tokens), bufferLength, end, firstBackslash, maxDepth, out envelope);
-    }
-
-    /*
-     * Stage two: the grammar (RFC 8259 §2-§5) over the token offsets of StructuralIndex, in
-     * three loops: the root object (envelope fields), the payload object (strategy_id), and
-     * any other container (a bit stack). A string is two tokens, its quotes; a number or
-     * literal is checked from its first byte, and what follows it must be whitespace, ',', '}'
-     * or ']'. Each loop takes the index of the next token and returns the index after what it
-     * read, or -1 ("decline"). Bounds: every byte read is at or before end (the root's '}'):
-     * numbers stop at it, literals check their length against it, tokens never point past it,
-     * and a '}' at end closes only the root (the nested loops decline it).
-     */
-    private static bool ScanRoot(ref byte b, ref uint tokens, nint bufferLength, nint end, nint firstBackslash, int maxDepth, out Envelope envelope)
-    {
-        envelope = default;
-        nint next = 0;
-        nint pos = (nint)Unsafe.Add(ref tokens, next++);
-        if (Unsafe.Add(ref b, pos) != '{')
+        nint p = 0;
+        uint c = NextToken(ref b, ref p);
+        if (c != '{')
         {
             return false;
         }
@@ -179,62 +161,58 @@ internal static partial class EnvelopeParser
         ValueRange msgType = default, id = default, requestId = default, timestamp = default, payload = default;
         long seqId = 0, strategyId = 0, version = 0;
         bool hasSeqId = false, hasVersion = false, hasStrategyId = false;
+        p++;
+        c = NextToken(ref b, ref p);
         while (true)
         {
-            // "name" : (the root cannot be empty: it needs a msg_type)
-            pos = (nint)Unsafe.Add(ref tokens, next++);
-            if (Unsafe.Add(ref b, pos) != '"')
+            // "name" : (the root cannot be empty: it needs a msg_type). An escaped name might spell a field: the reader decides.
+            if (c != '"')
             {
                 return false;
             }
 
-            nint nameStart = pos + 1;
-            nint close = (nint)Unsafe.Add(ref tokens, next++);
-            if (HasBackslash(ref b, firstBackslash, nameStart, close))
+            bool escaped = false;
+            nint close = SkipString(ref b, bufferLength, end, p, ref escaped);
+            if (close < 0 || escaped)
             {
-                return false; // an escaped name might spell a field: the reader decides
+                return false;
             }
 
-            Field field = MatchFieldName(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, nameStart), (int)(close - nameStart)));
-            if (Unsafe.Add(ref b, (nint)Unsafe.Add(ref tokens, next++)) != ':' || (seen & field) != 0)
+            Field field = RootField(ref b, bufferLength, p + 1, close - p - 1);
+            if ((seen & field) != 0 || (c = NextValue(ref b, close, out p)) == 0)
             {
                 return false;
             }
 
             seen |= field;
-            pos = (nint)Unsafe.Add(ref tokens, next++);
-            uint c = Unsafe.Add(ref b, pos);
             switch (field)
             {
                 case Field.MsgType:
                     // An escaped msg_type goes to the reader, which matches it unescaped.
-                    close = (nint)Unsafe.Add(ref tokens, next++);
-                    if (c != '"' || HasBackslash(ref b, firstBackslash, pos + 1, close))
+                    if (c != '"' || (close = SkipString(ref b, bufferLength, end, p, ref escaped)) < 0 || escaped)
                     {
                         return false;
                     }
 
-                    msgType = new ValueRange((int)(pos + 1), (int)(close - pos - 1));
-                    type = MatchTypeName(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, pos + 1), (int)(close - pos - 1)));
+                    msgType = new ValueRange((int)(p + 1), (int)(close - p - 1));
+                    type = MatchTypeName(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, p + 1), (int)(close - p - 1)));
+                    p = close + 1;
                     break;
                 case Field.Id:
-                    next = ScanOptionalString(ref b, ref tokens, next, end, firstBackslash, pos, c, out id);
+                    p = ScanOptionalString(ref b, bufferLength, end, p, c, out id);
                     break;
                 case Field.RequestId:
-                    next = ScanOptionalString(ref b, ref tokens, next, end, firstBackslash, pos, c, out requestId);
+                    p = ScanOptionalString(ref b, bufferLength, end, p, c, out requestId);
                     break;
                 case Field.Timestamp:
-                    next = ScanOptionalString(ref b, ref tokens, next, end, firstBackslash, pos, c, out timestamp);
+                    p = ScanOptionalString(ref b, bufferLength, end, p, c, out timestamp);
                     break;
                 case Field.SeqId:
-                    if (!IsOptionalInteger(ref b, bufferLength, end, pos, c, out hasSeqId, out seqId))
-                    {
-                        return false;
-                    }
-
+                    p = ScanOptionalInteger(ref b, bufferLength, end, p, c, out hasSeqId, out seqId);
                     break;
                 case Field.Version:
-                    if (!IsOptionalInteger(ref b, bufferLength, end, pos, c, out hasVersion, out version) || version > int.MaxValue)
+                    p = ScanOptionalInteger(ref b, bufferLength, end, p, c, out hasVersion, out version);
+                    if (version > int.MaxValue)
                     {
                         return false;
                     }
@@ -243,44 +221,45 @@ internal static partial class EnvelopeParser
                 case Field.Payload:
                     if (c == '{')
                     {
-                        next = ScanPayload(ref b, ref tokens, next, bufferLength, end, firstBackslash, maxDepth, out hasStrategyId, out strategyId);
-                        if (next < 0)
+                        nint start = p;
+                        p = ScanPayload(ref b, bufferLength, end, p, maxDepth, out hasStrategyId, out strategyId);
+                        if (p >= 0)
                         {
-                            return false;
+                            payload = new ValueRange((int)start, (int)(p - start));
                         }
-
-                        payload = new ValueRange((int)pos, (int)(Unsafe.Add(ref tokens, next - 1) + 1 - pos));
                     }
-                    else if (!IsNull(ref b, end, pos))
+                    else
                     {
-                        return false; // a non-object payload: the reader path judges it
+                        p = SkipNull(ref b, end, p); // a non-object payload: the reader path judges it
                     }
 
                     break;
                 default:
-                    next = c is '{' or '['
-                        ? SkipContainer(ref b, ref tokens, next, bufferLength, end, c, 2, maxDepth)
-                        : SkipScalar(ref b, next, bufferLength, end, pos, c);
+                    p = c is '{' or '['
+                        ? SkipContainer(ref b, bufferLength, end, p, 2, maxDepth)
+                        : SkipScalar(ref b, bufferLength, end, p, c);
                     break;
             }
 
-            if (next < 0)
+            if (p < 0)
             {
                 return false;
             }
 
-            // , or } (which must be the last token: only whitespace may follow the root)
-            pos = (nint)Unsafe.Add(ref tokens, next++);
-            c = Unsafe.Add(ref b, pos);
+            // , or } (which must be the last byte but whitespace: one value per text)
+            c = NextToken(ref b, ref p);
             if (c != ',')
             {
-                if (c != '}' || pos != end || (seen & Field.MsgType) == 0)
+                if (c != '}' || p != end || (seen & Field.MsgType) == 0)
                 {
                     return false;
                 }
 
                 break;
             }
+
+            p++;
+            c = NextToken(ref b, ref p);
         }
 
         envelope = new Envelope
@@ -301,8 +280,8 @@ internal static partial class EnvelopeParser
         return true;
     }
 
-    // After the payload's '{': reads its top-level strategy_id (a positive integer or null), skips the rest.
-    private static nint ScanPayload(ref byte b, ref uint tokens, nint next, nint bufferLength, nint end, nint firstBackslash, int maxDepth, out bool hasStrategyId, out long strategyId)
+    // At the payload's '{': reads its top-level strategy_id (a positive integer or null), skips the rest; returns the offset past its '}'.
+    private static nint ScanPayload(ref byte b, nint bufferLength, nint end, nint p, int maxDepth, out bool hasStrategyId, out long strategyId)
     {
         hasStrategyId = false;
         strategyId = 0;
@@ -312,11 +291,11 @@ internal static partial class EnvelopeParser
         }
 
         bool seenStrategyId = false;
-        nint pos = (nint)Unsafe.Add(ref tokens, next++);
-        uint c = Unsafe.Add(ref b, pos);
+        p++;
+        uint c = NextToken(ref b, ref p);
         if (c == '}')
         {
-            return pos != end ? next : -1;
+            return p < end ? p + 1 : -1;
         }
 
         while (true)
@@ -326,73 +305,80 @@ internal static partial class EnvelopeParser
                 return -1;
             }
 
-            nint nameStart = pos + 1;
-            nint close = (nint)Unsafe.Add(ref tokens, next++);
-            if (Unsafe.Add(ref b, (nint)Unsafe.Add(ref tokens, next++)) != ':')
+            // An escaped name might spell strategy_id: the reader decides.
+            bool escaped = false;
+            nint close = SkipString(ref b, bufferLength, end, p, ref escaped);
+            if (close < 0 || escaped)
             {
                 return -1;
             }
 
-            pos = (nint)Unsafe.Add(ref tokens, next++);
-            c = Unsafe.Add(ref b, pos);
-            if (close - nameStart == ProtocolNames.StrategyId.Length
-                && MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, nameStart), ProtocolNames.StrategyId.Length).SequenceEqual(ProtocolNames.StrategyId))
+            bool isStrategyId = IsStrategyIdName(ref b, bufferLength, p + 1, close - p - 1);
+            if ((c = NextValue(ref b, close, out p)) == 0)
+            {
+                return -1;
+            }
+
+            if (isStrategyId)
             {
                 // A second strategy_id, or one that is not a positive integer or null: the reader path decides.
-                if (seenStrategyId || !IsOptionalInteger(ref b, bufferLength, end, pos, c, out hasStrategyId, out strategyId) || (hasStrategyId && strategyId == 0))
+                if (seenStrategyId)
                 {
                     return -1;
                 }
 
                 seenStrategyId = true;
-            }
-            else if (HasBackslash(ref b, firstBackslash, nameStart, close))
-            {
-                return -1; // an escaped name might spell strategy_id
-            }
-            else
-            {
-                next = c is '{' or '['
-                    ? SkipContainer(ref b, ref tokens, next, bufferLength, end, c, 3, maxDepth)
-                    : SkipScalar(ref b, next, bufferLength, end, pos, c);
-                if (next < 0)
+                p = ScanOptionalInteger(ref b, bufferLength, end, p, c, out hasStrategyId, out strategyId);
+                if (hasStrategyId && strategyId == 0)
                 {
                     return -1;
                 }
             }
+            else
+            {
+                p = c is '{' or '['
+                    ? SkipContainer(ref b, bufferLength, end, p, 3, maxDepth)
+                    : SkipScalar(ref b, bufferLength, end, p, c);
+            }
 
-            pos = (nint)Unsafe.Add(ref tokens, next++);
-            c = Unsafe.Add(ref b, pos);
+            if (p < 0)
+            {
+                return -1;
+            }
+
+            c = NextToken(ref b, ref p);
             if (c == ',')
             {
-                pos = (nint)Unsafe.Add(ref tokens, next++);
-                c = Unsafe.Add(ref b, pos);
+                p++;
+                c = NextToken(ref b, ref p);
                 continue;
             }
 
             // A '}' at end closes the root, not the payload.
-            return c == '}' && pos != end ? next : -1;
+            return c == '}' && p < end ? p + 1 : -1;
         }
     }
 
     /*
      * Container walk, one loop for any nesting: a bit per open container (1 = object) says what
-     * may come next.
-     *   Open      push                        → Close if empty, else Element
-     *   Element   object: '"' '"' ':' value   (a container value → Open)
+     * may come next. States, with whitespace allowed between all of them:
+     *   Open      '{' or '[' pushed           → Close if empty, else Element
+     *   Element   object: "name" ':' value    (a container value → Open)
      *             array:  value
      *   After     ',' → Element  |  the matching '}' / ']' → Close
      *   Close     pop; stack empty → done, else → After
-     * level is the nesting level of the container opened by c, the token before next (the root
-     * is 1); the walk declines past maxDepth and past the 64 levels of its bit stack.
+     * level is the nesting level of the container at p (the root is 1); the walk declines past
+     * maxDepth and past the 64 levels of its bit stack. Nothing here is a call, so the cursor,
+     * the stack and the depth stay in registers.
      */
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static nint SkipContainer(ref byte b, ref uint tokens, nint next, nint bufferLength, nint end, uint c, int level, int maxDepth)
+    private static nint SkipContainer(ref byte b, nint bufferLength, nint end, nint p, int level, int maxDepth)
     {
         int limit = Math.Min(maxDepth, level - 1 + FastPathMaxNesting);
         int depth = level - 1;
         ulong objects = 0;
-        nint pos;
+        bool escaped = false;
+        uint c = Unsafe.Add(ref b, p);
 
     Open:
         if (depth >= limit)
@@ -402,8 +388,8 @@ internal static partial class EnvelopeParser
 
         depth++;
         objects = (objects << 1) | (c == '{' ? 1UL : 0UL);
-        pos = (nint)Unsafe.Add(ref tokens, next++);
-        c = Unsafe.Add(ref b, pos);
+        p++;
+        c = NextToken(ref b, ref p);
         if (c == ((objects & 1) != 0 ? '}' : ']'))
         {
             goto Close;
@@ -412,47 +398,50 @@ internal static partial class EnvelopeParser
     Element:
         if ((objects & 1) != 0)
         {
-            // The key's closing quote is the next token, then ':'.
-            if (c != '"' || Unsafe.Add(ref b, (nint)Unsafe.Add(ref tokens, next + 1)) != ':')
+            nint close;
+            if (c != '"' || (close = SkipString(ref b, bufferLength, end, p, ref escaped)) < 0 || (c = NextValue(ref b, close, out p)) == 0)
             {
                 return -1;
             }
-
-            pos = (nint)Unsafe.Add(ref tokens, next + 2);
-            next += 3;
-            c = Unsafe.Add(ref b, pos);
         }
 
         switch (c)
         {
             case '"':
-                next++; // its closing quote
+                if ((p = SkipString(ref b, bufferLength, end, p, ref escaped)) < 0)
+                {
+                    return -1;
+                }
+
+                p++;
                 break;
             case '{' or '[':
                 goto Open;
             case 't':
-                if (pos + 4 > end || ReadAscii4(ref b, pos) != TrueWord || !IsDelimiter(Unsafe.Add(ref b, pos + 4)))
+                if (p + 4 > end || ReadAscii4(ref b, p) != TrueWord)
                 {
                     return -1;
                 }
 
+                p += 4;
                 break;
             case 'f':
-                if (pos + 5 > end || ReadAscii4(ref b, pos + 1) != AlseWord || !IsDelimiter(Unsafe.Add(ref b, pos + 5)))
+                if (p + 5 > end || ReadAscii4(ref b, p + 1) != AlseWord)
                 {
                     return -1;
                 }
 
+                p += 5;
                 break;
             case 'n':
-                if (!IsNull(ref b, end, pos))
+                if ((p = SkipNull(ref b, end, p)) < 0)
                 {
                     return -1;
                 }
 
                 break;
             default:
-                if (!IsNumber(ref b, bufferLength, pos, c))
+                if ((p = SkipNumber(ref b, bufferLength, p, c)) < 0)
                 {
                     return -1;
                 }
@@ -461,12 +450,11 @@ internal static partial class EnvelopeParser
         }
 
     After:
-        pos = (nint)Unsafe.Add(ref tokens, next++);
-        c = Unsafe.Add(ref b, pos);
+        c = NextToken(ref b, ref p);
         if (c == ',')
         {
-            pos = (nint)Unsafe.Add(ref tokens, next++);
-            c = Unsafe.Add(ref b, pos);
+            p++;
+            c = NextToken(ref b, ref p);
             goto Element;
         }
 
@@ -476,14 +464,15 @@ internal static partial class EnvelopeParser
         }
 
     Close:
-        if (pos == end)
+        if (p == end)
         {
             return -1; // a '}' at end closes the root, which is not in this walk
         }
 
+        p++;
         if (depth == level)
         {
-            return next;
+            return p;
         }
 
         depth--;
@@ -491,57 +480,232 @@ internal static partial class EnvelopeParser
         goto After;
     }
 
-    // At a value that is not a container (pos, first byte c); returns the token index after it, or -1.
+    // At the first byte of a value that is not a container; returns the offset past it, or -1.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static nint SkipScalar(ref byte b, nint next, nint bufferLength, nint end, nint pos, uint c) => c switch
+    private static nint SkipScalar(ref byte b, nint bufferLength, nint end, nint p, uint c)
     {
-        '"' => next + 1,
-        't' => pos + 4 <= end && ReadAscii4(ref b, pos) == TrueWord && IsDelimiter(Unsafe.Add(ref b, pos + 4)) ? next : -1,
-        'f' => pos + 5 <= end && ReadAscii4(ref b, pos + 1) == AlseWord && IsDelimiter(Unsafe.Add(ref b, pos + 5)) ? next : -1,
-        'n' => IsNull(ref b, end, pos) ? next : -1,
-        _ => IsNumber(ref b, bufferLength, pos, c) ? next : -1,
-    };
+        bool escaped = false;
+        return c switch
+        {
+            '"' => SkipString(ref b, bufferLength, end, p, ref escaped) is var close and >= 0 ? close + 1 : -1,
+            't' => p + 4 <= end && ReadAscii4(ref b, p) == TrueWord ? p + 4 : -1,
+            'f' => p + 5 <= end && ReadAscii4(ref b, p + 1) == AlseWord ? p + 5 : -1,
+            'n' => SkipNull(ref b, end, p),
+            _ => SkipNumber(ref b, bufferLength, p, c),
+        };
+    }
+
+    /*
+     * A string, from its opening quote at p: 16 bytes per compare (one bit per '"', '\' or
+     * control character), escapes checked as they come (RFC 8259 §7). Within 16 bytes of the
+     * buffer's end the last 16 bytes are loaded and shifted instead. The closing quote must come
+     * before end (the root's '}'). Returns its offset, or -1; escaped is set when a backslash
+     * was seen.
+     */
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nint SkipString(ref byte b, nint bufferLength, nint end, nint p, ref bool escaped)
+    {
+        p++;
+        while (true)
+        {
+            uint stops;
+            if (p <= bufferLength - Vector128<byte>.Count)
+            {
+                stops = StopBits(Vector128.LoadUnsafe(ref b, (nuint)p));
+                if (stops == 0)
+                {
+                    p += Vector128<byte>.Count;
+                    continue;
+                }
+            }
+            else
+            {
+                nint last = bufferLength - Vector128<byte>.Count;
+                stops = StopBits(Vector128.LoadUnsafe(ref b, (nuint)last)) >> (int)(p - last);
+                if (stops == 0)
+                {
+                    return -1;
+                }
+            }
+
+            p += BitOperations.TrailingZeroCount(stops);
+            if (p >= end)
+            {
+                return -1;
+            }
+
+            uint c = Unsafe.Add(ref b, p);
+            if (c == '"')
+            {
+                return p;
+            }
+
+            if (c != '\\')
+            {
+                return -1; // an unescaped control character
+            }
+
+            escaped = true;
+            c = Unsafe.Add(ref b, p + 1);
+            if (c == 'u')
+            {
+                if (p + 6 > end || !IsHex4(ref b, p + 2))
+                {
+                    return -1;
+                }
+
+                p += 6;
+            }
+            else if (c is '"' or '\\' or '/' or 'b' or 'f' or 'n' or 'r' or 't')
+            {
+                p += 2;
+            }
+            else
+            {
+                return -1;
+            }
+        }
+    }
+
+    // '"', '\' and everything below ' ' (unsigned: UTF-8 lead and continuation bytes are plain).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint StopBits(Vector128<byte> v) =>
+        (Vector128.Equals(v, Vector128.Create((byte)'"'))
+            | Vector128.Equals(v, Vector128.Create((byte)'\\'))
+            | Vector128.LessThan(v, Vector128.Create((byte)' '))).ExtractMostSignificantBits();
+
+    private static bool IsHex4(ref byte b, nint p) =>
+        char.IsAsciiHexDigit((char)Unsafe.Add(ref b, p)) && char.IsAsciiHexDigit((char)Unsafe.Add(ref b, p + 1))
+        && char.IsAsciiHexDigit((char)Unsafe.Add(ref b, p + 2)) && char.IsAsciiHexDigit((char)Unsafe.Add(ref b, p + 3));
 
     // At a string value (c is '"') or null: the raw range between the quotes (absent for null), and whether it holds an escape.
-    private static nint ScanOptionalString(ref byte b, ref uint tokens, nint next, nint end, nint firstBackslash, nint pos, uint c, out ValueRange range)
+    private static nint ScanOptionalString(ref byte b, nint bufferLength, nint end, nint p, uint c, out ValueRange range)
     {
         range = default;
         if (c != '"')
         {
-            return IsNull(ref b, end, pos) ? next : -1;
+            return SkipNull(ref b, end, p);
         }
 
-        nint close = (nint)Unsafe.Add(ref tokens, next);
-        range = new ValueRange((int)(pos + 1), (int)(close - pos - 1), HasBackslash(ref b, firstBackslash, pos + 1, close));
-        return next + 1;
+        bool escaped = false;
+        nint close = SkipString(ref b, bufferLength, end, p, ref escaped);
+        if (close < 0)
+        {
+            return -1;
+        }
+
+        range = new ValueRange((int)(p + 1), (int)(close - p - 1), escaped);
+        return close + 1;
     }
 
-    // Whether the string bytes from start up to close hold a backslash; the index says "none" for most messages outright.
-    private static bool HasBackslash(ref byte b, nint firstBackslash, nint start, nint close) =>
-        firstBackslash < close && MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, start), (int)(close - start)).Contains((byte)'\\');
+    // After a name's closing quote: ':' and whitespace; the value's first byte (p at it), or 0 if the ':' is missing (0 starts no value).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint NextValue(ref byte b, nint close, out nint p)
+    {
+        if (Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref b, close)) == (BitConverter.IsLittleEndian ? QuoteColon : BinaryPrimitives.ReverseEndianness(QuoteColon)))
+        {
+            p = close + 2;
+        }
+        else
+        {
+            p = close + 1;
+            if (NextToken(ref b, ref p) != ':')
+            {
+                return 0;
+            }
 
-    // At a value that must be a non-negative integer that fits a long (no sign, fraction or exponent), or null.
-    private static bool IsOptionalInteger(ref byte b, nint bufferLength, nint end, nint p, uint c, out bool present, out long value)
+            p++;
+        }
+
+        return NextToken(ref b, ref p);
+    }
+
+    // The byte at p, or the first one after whitespace from p (p moves to it). Stops at the root's '}' at the latest.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint NextToken(ref byte b, ref nint p)
+    {
+        uint c = Unsafe.Add(ref b, p);
+        if (c <= ' ')
+        {
+            while (IsWhitespace(c))
+            {
+                c = Unsafe.Add(ref b, ++p);
+            }
+        }
+
+        return c;
+    }
+
+    // A root member name (not escaped, length bytes from start) as the envelope field it is, matched by length and one or two word compares.
+    private static Field RootField(ref byte b, nint bufferLength, nint start, nint length)
+    {
+        if (start > bufferLength - sizeof(ulong))
+        {
+            return MatchFieldName(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, start), (int)length));
+        }
+
+        ulong word = ReadWord(ref b, start);
+        return length switch
+        {
+            8 when word == MsgTypeWord => Field.MsgType,
+            2 when (word & 0xFFFF) == IdWord => Field.Id,
+            6 when (word & 0xFFFF_FFFF_FFFF) == SeqIdWord => Field.SeqId,
+            10 when word == RequestIdWord && (ReadWord(ref b, start + 2) >> 48) == RequestIdTail => Field.RequestId,
+            9 when word == TimestampWord && Unsafe.Add(ref b, start + 8) == 'p' => Field.Timestamp,
+            1 when (byte)word == 'v' => Field.Version,
+            7 when (word & 0xFF_FFFF_FFFF_FFFF) == PayloadWord => Field.Payload,
+            _ => Field.None,
+        };
+    }
+
+    private static bool IsStrategyIdName(ref byte b, nint bufferLength, nint start, nint length) =>
+        length == 11 && (start <= bufferLength - 16
+            ? ReadWord(ref b, start) == StrategyIdWord && (ReadWord(ref b, start + 3) >> 40) == StrategyIdTail
+            : MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, start), 11).SequenceEqual(ProtocolNames.StrategyId));
+
+    // Eight bytes as a little-endian word.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong ReadWord(ref byte b, nint p)
+    {
+        ulong word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b, p));
+        return BitConverter.IsLittleEndian ? word : BinaryPrimitives.ReverseEndianness(word);
+    }
+
+    // Up to the first eight bytes of a name as a little-endian word.
+    private static ulong Word(ReadOnlySpan<byte> name)
+    {
+        ulong word = 0;
+        for (int i = Math.Min(name.Length, sizeof(ulong)) - 1; i >= 0; i--)
+        {
+            word = (word << 8) | name[i];
+        }
+
+        return word;
+    }
+
+    // At a value that must be a non-negative integer that fits a long (no sign, fraction or exponent), or null; returns the offset past it.
+    private static nint ScanOptionalInteger(ref byte b, nint bufferLength, nint end, nint p, uint c, out bool present, out long value)
     {
         present = false;
         value = 0;
         if (c == 'n')
         {
-            return IsNull(ref b, end, p);
+            return SkipNull(ref b, end, p);
         }
 
         if (c - '0' > 9)
         {
-            return false;
+            return -1;
         }
 
         nint q = SkipDigits(ref b, bufferLength, p + 1);
         nint digits = q - p;
 
-        // A fraction or exponent is still a number, but not one these fields take here; the delimiter test declines it.
-        if (digits > FastPathMaxDigits || (digits > 1 && c == '0') || !IsDelimiter(Unsafe.Add(ref b, q)))
+        // A fraction or exponent: still a number, but not one these fields take here.
+        uint next = Unsafe.Add(ref b, q);
+        if (digits > FastPathMaxDigits || (digits > 1 && c == '0') || next == '.' || (next | 0x20) == 'e')
         {
-            return false;
+            return -1;
         }
 
         ulong number = 0;
@@ -552,17 +716,17 @@ internal static partial class EnvelopeParser
 
         if (number > long.MaxValue)
         {
-            return false;
+            return -1;
         }
 
         present = true;
         value = (long)number;
-        return true;
+        return q;
     }
 
-    // RFC 8259 §6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?, then a delimiter.
+    // RFC 8259 §6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?; the caller checks what follows.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool IsNumber(ref byte b, nint bufferLength, nint p, uint c)
+    private static nint SkipNumber(ref byte b, nint bufferLength, nint p, uint c)
     {
         if (c == '-')
         {
@@ -571,7 +735,7 @@ internal static partial class EnvelopeParser
 
         if (c == '0')
         {
-            p++;
+            p++; // a digit after it is not a delimiter: the caller declines
         }
         else if (c - '1' <= 8)
         {
@@ -579,7 +743,7 @@ internal static partial class EnvelopeParser
         }
         else
         {
-            return false;
+            return -1;
         }
 
         c = Unsafe.Add(ref b, p);
@@ -589,7 +753,7 @@ internal static partial class EnvelopeParser
             p = SkipDigits(ref b, bufferLength, fraction);
             if (p == fraction)
             {
-                return false;
+                return -1;
             }
 
             c = Unsafe.Add(ref b, p);
@@ -607,13 +771,11 @@ internal static partial class EnvelopeParser
             p = SkipDigits(ref b, bufferLength, exponent);
             if (p == exponent)
             {
-                return false;
+                return -1;
             }
-
-            c = Unsafe.Add(ref b, p);
         }
 
-        return IsDelimiter(c);
+        return p;
     }
 
     // Past the ASCII digits from p: eight at a time (a digit is a byte whose XOR with '0' is below 10), then one at a time up to the root's '}'.
@@ -622,12 +784,7 @@ internal static partial class EnvelopeParser
     {
         while (p <= bufferLength - sizeof(ulong))
         {
-            ulong x = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b, p)) ^ 0x3030303030303030;
-            if (!BitConverter.IsLittleEndian)
-            {
-                x = BinaryPrimitives.ReverseEndianness(x);
-            }
-
+            ulong x = ReadWord(ref b, p) ^ 0x3030303030303030;
             ulong nonDigits = (((x & 0x7F7F7F7F7F7F7F7F) + 0x7676767676767676) | x) & 0x8080808080808080;
             if (nonDigits != 0)
             {
@@ -646,11 +803,8 @@ internal static partial class EnvelopeParser
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool IsNull(ref byte b, nint end, nint p) =>
-        p + 4 <= end && ReadAscii4(ref b, p) == NullWord && IsDelimiter(Unsafe.Add(ref b, p + 4));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool IsDelimiter(uint c) => c < 64 ? ((LowDelimiterBits >> (int)c) & 1) != 0 : c is ']' or '}';
+    private static nint SkipNull(ref byte b, nint end, nint p) =>
+        p + 4 <= end && ReadAscii4(ref b, p) == NullWord ? p + 4 : -1;
 
     // Four bytes as a little-endian word, to compare with the *Word constants.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -664,7 +818,7 @@ internal static partial class EnvelopeParser
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsWhitespace(uint c) => c <= ' ' && ((WhitespaceBits >> (int)c) & 1) != 0;
 
-    [InlineArray(StructuralIndex.WordBytes)]
+    [InlineArray(MinScanLength)]
     private struct PaddedMessage
     {
         private byte _first;
