@@ -53,6 +53,18 @@ internal static partial class EnvelopeParser
     // RFC 8259 §2 whitespace, one bit per byte value.
     private const ulong WhitespaceBits = (1UL << ' ') | (1UL << '\t') | (1UL << '\n') | (1UL << '\r');
 
+    // What a value's first byte says it is (ValueKinds).
+    private const byte StringKind = 1;
+    private const byte ObjectKind = 2;
+    private const byte ArrayKind = 3;
+    private const byte NumberKind = 4;
+    private const byte TrueKind = 5;
+    private const byte FalseKind = 6;
+    private const byte NullKind = 7;
+
+    // Keys remembered per object by SkipContainer.
+    private const int KeyMemoSlots = 4;
+
     // The closing quote of a name and the ':' after it, as one little-endian 16-bit word.
     private const ushort QuoteColon = '"' | (':' << 8);
 
@@ -362,14 +374,19 @@ internal static partial class EnvelopeParser
     /*
      * Container walk, one loop for any nesting: a bit per open container (1 = object) says what
      * may come next. States, with whitespace allowed between all of them:
-     *   Open      '{' or '[' pushed           → Close if empty, else Element
-     *   Element   object: "name" ':' value    (a container value → Open)
-     *             array:  value
-     *   After     ',' → Element  |  the matching '}' / ']' → Close
+     *   Open      '{' or '[' pushed           → Close if empty, else Member / Value
+     *   Member    object: "name" ':'          → Value
+     *   Value     a string, number or literal → After;  '{' or '[' → Open
+     *   After     ',' → Member (object) or Value (array)  |  the matching '}' / ']' → Close
      *   Close     pop; stack empty → done, else → After
      * level is the nesting level of the container at p (the root is 1); the walk declines past
      * maxDepth and past the 64 levels of its bit stack. Nothing here is a call, so the cursor,
      * the stack and the depth stay in registers.
+     *
+     * Arrays of records (a positions payload) repeat the same keys in every element, so the
+     * first four keys of an object are remembered as the 16 bytes from their opening quote: a
+     * later member whose bytes match one (quote, name, quote, ':') is known valid after one
+     * compare. A member index is only known until a nested container closes inside the object.
      */
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static nint SkipContainer(ref byte b, nint bufferLength, nint end, nint p, int level, int maxDepth)
@@ -378,6 +395,9 @@ internal static partial class EnvelopeParser
         int depth = level - 1;
         ulong objects = 0;
         bool escaped = false;
+        Unsafe.SkipInit(out KeyMemo memo);
+        uint memoLengths = 0; // a byte per slot: the remembered key's length with its quotes and ':', 0 when empty
+        int member = KeyMemoSlots;
         uint c = Unsafe.Add(ref b, p);
 
     Open:
@@ -387,27 +407,78 @@ internal static partial class EnvelopeParser
         }
 
         depth++;
-        objects = (objects << 1) | (c == '{' ? 1UL : 0UL);
         p++;
+        if (c == '[')
+        {
+            objects <<= 1;
+            c = NextToken(ref b, ref p);
+            if (c == ']')
+            {
+                goto Close;
+            }
+
+            goto Value;
+        }
+
+        objects = (objects << 1) | 1;
+        member = 0;
         c = NextToken(ref b, ref p);
-        if (c == ((objects & 1) != 0 ? '}' : ']'))
+        if (c == '}')
         {
             goto Close;
         }
 
-    Element:
-        if ((objects & 1) != 0)
+    Member:
+        if (c != '"')
         {
-            nint close;
-            if (c != '"' || (close = SkipString(ref b, bufferLength, end, p, ref escaped)) < 0 || (c = NextValue(ref b, close, out p)) == 0)
+            return -1;
+        }
+
+        if (member < KeyMemoSlots && p <= bufferLength - Vector128<byte>.Count)
+        {
+            int length = (int)(memoLengths >> (member * 8)) & 0xFF;
+            ref Vector128<byte> slot = ref Unsafe.Add(ref Unsafe.As<KeyMemo, Vector128<byte>>(ref memo), member);
+            uint need = (1u << length) - 1;
+            if (length != 0 && (Vector128.Equals(Vector128.LoadUnsafe(ref b, (nuint)p), slot).ExtractMostSignificantBits() & need) == need)
+            {
+                p += length;
+                member++;
+                c = NextToken(ref b, ref p);
+                goto Value;
+            }
+
+            nint close = SkipString(ref b, bufferLength, end, p, ref escaped);
+            if (close < 0)
+            {
+                return -1;
+            }
+
+            length = (int)(close + 2 - p);
+            if (Unsafe.Add(ref b, close + 1) == ':' && length <= Vector128<byte>.Count)
+            {
+                slot = Vector128.LoadUnsafe(ref b, (nuint)p);
+                memoLengths = (memoLengths & ~(0xFFu << (member * 8))) | ((uint)length << (member * 8));
+            }
+
+            member++;
+            if ((c = NextValue(ref b, close, out p)) == 0)
+            {
+                return -1;
+            }
+        }
+        else
+        {
+            nint close = SkipString(ref b, bufferLength, end, p, ref escaped);
+            if (close < 0 || (c = NextValue(ref b, close, out p)) == 0)
             {
                 return -1;
             }
         }
 
-        switch (c)
+    Value:
+        switch (ValueKinds[(byte)c])
         {
-            case '"':
+            case StringKind:
                 if ((p = SkipString(ref b, bufferLength, end, p, ref escaped)) < 0)
                 {
                     return -1;
@@ -415,9 +486,16 @@ internal static partial class EnvelopeParser
 
                 p++;
                 break;
-            case '{' or '[':
+            case ObjectKind or ArrayKind:
                 goto Open;
-            case 't':
+            case NumberKind:
+                if ((p = SkipNumber(ref b, bufferLength, p, c)) < 0)
+                {
+                    return -1;
+                }
+
+                break;
+            case TrueKind:
                 if (p + 4 > end || ReadAscii4(ref b, p) != TrueWord)
                 {
                     return -1;
@@ -425,7 +503,7 @@ internal static partial class EnvelopeParser
 
                 p += 4;
                 break;
-            case 'f':
+            case FalseKind:
                 if (p + 5 > end || ReadAscii4(ref b, p + 1) != AlseWord)
                 {
                     return -1;
@@ -433,34 +511,47 @@ internal static partial class EnvelopeParser
 
                 p += 5;
                 break;
-            case 'n':
-                if ((p = SkipNull(ref b, end, p)) < 0)
+            case NullKind:
+                if (p + 4 > end || ReadAscii4(ref b, p) != NullWord)
                 {
                     return -1;
                 }
 
+                p += 4;
                 break;
             default:
-                if ((p = SkipNumber(ref b, bufferLength, p, c)) < 0)
-                {
-                    return -1;
-                }
-
-                break;
+                return -1;
         }
 
     After:
         c = NextToken(ref b, ref p);
-        if (c == ',')
+        if ((objects & 1) != 0)
         {
-            p++;
-            c = NextToken(ref b, ref p);
-            goto Element;
-        }
+            if (c == ',')
+            {
+                p++;
+                c = NextToken(ref b, ref p);
+                goto Member;
+            }
 
-        if (c != ((objects & 1) != 0 ? '}' : ']'))
+            if (c != '}')
+            {
+                return -1;
+            }
+        }
+        else
         {
-            return -1;
+            if (c == ',')
+            {
+                p++;
+                c = NextToken(ref b, ref p);
+                goto Value;
+            }
+
+            if (c != ']')
+            {
+                return -1;
+            }
         }
 
     Close:
@@ -477,6 +568,7 @@ internal static partial class EnvelopeParser
 
         depth--;
         objects >>= 1;
+        member = KeyMemoSlots;
         goto After;
     }
 
@@ -485,14 +577,22 @@ internal static partial class EnvelopeParser
     private static nint SkipScalar(ref byte b, nint bufferLength, nint end, nint p, uint c)
     {
         bool escaped = false;
-        return c switch
+        switch (ValueKinds[(byte)c])
         {
-            '"' => SkipString(ref b, bufferLength, end, p, ref escaped) is var close and >= 0 ? close + 1 : -1,
-            't' => p + 4 <= end && ReadAscii4(ref b, p) == TrueWord ? p + 4 : -1,
-            'f' => p + 5 <= end && ReadAscii4(ref b, p + 1) == AlseWord ? p + 5 : -1,
-            'n' => SkipNull(ref b, end, p),
-            _ => SkipNumber(ref b, bufferLength, p, c),
-        };
+            case StringKind:
+                nint close = SkipString(ref b, bufferLength, end, p, ref escaped);
+                return close < 0 ? -1 : close + 1;
+            case NumberKind:
+                return SkipNumber(ref b, bufferLength, p, c);
+            case TrueKind:
+                return p + 4 <= end && ReadAscii4(ref b, p) == TrueWord ? p + 4 : -1;
+            case FalseKind:
+                return p + 5 <= end && ReadAscii4(ref b, p + 1) == AlseWord ? p + 5 : -1;
+            case NullKind:
+                return SkipNull(ref b, end, p);
+            default:
+                return -1;
+        }
     }
 
     /*
@@ -567,13 +667,17 @@ internal static partial class EnvelopeParser
         }
     }
 
-    // '"', '\' and everything below ' ' (unsigned: UTF-8 lead and continuation bytes are plain).
+    // '"', '\' and everything below ' ' (unsigned: UTF-8 lead and continuation bytes are plain). XOR 2 maps
+    // '"' to ' ' and the control characters onto themselves, so one unsigned "at most ' '" covers both.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint StopBits(Vector128<byte> v) =>
-        (Vector128.Equals(v, Vector128.Create((byte)'"'))
-            | Vector128.Equals(v, Vector128.Create((byte)'\\'))
-            | Vector128.LessThan(v, Vector128.Create((byte)' '))).ExtractMostSignificantBits();
+    private static uint StopBits(Vector128<byte> v)
+    {
+        Vector128<byte> folded = v ^ Vector128.Create((byte)2);
+        return (Vector128.Equals(Vector128.Min(folded, Vector128.Create((byte)' ')), folded)
+            | Vector128.Equals(v, Vector128.Create((byte)'\\'))).ExtractMostSignificantBits();
+    }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsHex4(ref byte b, nint p) =>
         char.IsAsciiHexDigit((char)Unsafe.Add(ref b, p)) && char.IsAsciiHexDigit((char)Unsafe.Add(ref b, p + 1))
         && char.IsAsciiHexDigit((char)Unsafe.Add(ref b, p + 2)) && char.IsAsciiHexDigit((char)Unsafe.Add(ref b, p + 3));
@@ -818,9 +922,36 @@ internal static partial class EnvelopeParser
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsWhitespace(uint c) => c <= ' ' && ((WhitespaceBits >> (int)c) & 1) != 0;
 
+    // The kind of value each first byte starts (0: none), one table load instead of a chain of compares.
+    private static ReadOnlySpan<byte> ValueKinds =>
+    [
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x00
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x10
+        0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, // 0x20
+        4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 0, 0, // 0x30
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x40
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, // 0x50
+        0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 7, 0, // 0x60
+        0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, // 0x70
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x80
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x90
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xA0
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xB0
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xC0
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xD0
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xE0
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xF0
+    ];
+
     [InlineArray(MinScanLength)]
     private struct PaddedMessage
     {
         private byte _first;
+    }
+
+    [InlineArray(KeyMemoSlots)]
+    private struct KeyMemo
+    {
+        private Vector128<byte> _first;
     }
 }
