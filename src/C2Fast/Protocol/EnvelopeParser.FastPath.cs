@@ -62,6 +62,10 @@ internal static partial class EnvelopeParser
     private const byte FalseKind = 6;
     private const byte NullKind = 7;
 
+    // "strategy_id": is 14 bytes.
+    private const int StrategyIdKeyLength = 14;
+    private const uint StrategyIdKeyBits = (1u << StrategyIdKeyLength) - 1;
+
     // Keys remembered per object by SkipContainer.
     private const int KeyMemoSlots = 4;
 
@@ -78,6 +82,16 @@ internal static partial class EnvelopeParser
     private static readonly ulong PayloadWord = Word(ProtocolNames.Payload);
     private static readonly ulong StrategyIdWord = Word(ProtocolNames.StrategyId);
     private static readonly ulong StrategyIdTail = Word(ProtocolNames.StrategyId[8..]);
+
+    // The same names quoted and followed by ':', for one 16-byte compare where no whitespace intervenes.
+    private static readonly Vector128<byte> MsgTypeKey = QuotedKey(ProtocolNames.MsgType);
+    private static readonly Vector128<byte> IdKey = QuotedKey(ProtocolNames.Id);
+    private static readonly Vector128<byte> SeqIdKey = QuotedKey(ProtocolNames.SeqId);
+    private static readonly Vector128<byte> RequestIdKey = QuotedKey(ProtocolNames.RequestId);
+    private static readonly Vector128<byte> TimestampKey = QuotedKey(ProtocolNames.Timestamp);
+    private static readonly Vector128<byte> VersionKey = QuotedKey(ProtocolNames.Version);
+    private static readonly Vector128<byte> PayloadKey = QuotedKey(ProtocolNames.Payload);
+    private static readonly Vector128<byte> StrategyIdKey = QuotedKey(ProtocolNames.StrategyId);
 
     /// <summary>The fast path alone (for tests and benchmarks): <see langword="true"/> with the envelope, or "not sure".</summary>
     /// <param name="message">The whole message.</param>
@@ -184,14 +198,28 @@ internal static partial class EnvelopeParser
             }
 
             bool escaped = false;
-            nint close = SkipString(ref b, bufferLength, end, p, ref escaped);
-            if (close < 0 || escaped)
+            nint close;
+            Field field = KnownRootName(ref b, bufferLength, ref p);
+            if (field != Field.None)
             {
-                return false;
+                c = NextToken(ref b, ref p);
+            }
+            else
+            {
+                close = SkipString(ref b, bufferLength, end, p, ref escaped);
+                if (close < 0 || escaped)
+                {
+                    return false;
+                }
+
+                field = RootField(ref b, bufferLength, p + 1, close - p - 1);
+                if ((c = NextValue(ref b, close, out p)) == 0)
+                {
+                    return false;
+                }
             }
 
-            Field field = RootField(ref b, bufferLength, p + 1, close - p - 1);
-            if ((seen & field) != 0 || (c = NextValue(ref b, close, out p)) == 0)
+            if ((seen & field) != 0)
             {
                 return false;
             }
@@ -317,18 +345,30 @@ internal static partial class EnvelopeParser
                 return -1;
             }
 
-            // An escaped name might spell strategy_id: the reader decides.
-            bool escaped = false;
-            nint close = SkipString(ref b, bufferLength, end, p, ref escaped);
-            if (close < 0 || escaped)
+            bool isStrategyId;
+            if (p <= bufferLength - Vector128<byte>.Count
+                && Unsafe.Add(ref b, p + 1) == 's'
+                && (Vector128.Equals(Vector128.LoadUnsafe(ref b, (nuint)p), StrategyIdKey).ExtractMostSignificantBits() & StrategyIdKeyBits) == StrategyIdKeyBits)
             {
-                return -1;
+                isStrategyId = true;
+                p += StrategyIdKeyLength;
+                c = NextToken(ref b, ref p);
             }
-
-            bool isStrategyId = IsStrategyIdName(ref b, bufferLength, p + 1, close - p - 1);
-            if ((c = NextValue(ref b, close, out p)) == 0)
+            else
             {
-                return -1;
+                // An escaped name might spell strategy_id: the reader decides.
+                bool escaped = false;
+                nint close = SkipString(ref b, bufferLength, end, p, ref escaped);
+                if (close < 0 || escaped)
+                {
+                    return -1;
+                }
+
+                isStrategyId = IsStrategyIdName(ref b, bufferLength, p + 1, close - p - 1);
+                if ((c = NextValue(ref b, close, out p)) == 0)
+                {
+                    return -1;
+                }
             }
 
             if (isStrategyId)
@@ -738,6 +778,56 @@ internal static partial class EnvelopeParser
         }
 
         return c;
+    }
+
+    /*
+     * At a root member's opening quote: when the bytes are exactly "name": for an envelope
+     * name, the field, with p moved past the ':'. One 16-byte compare with the quoted name and
+     * its ':' picked by the name's first letter replaces finding the closing quote, matching
+     * the name and finding the ':'. Field.None otherwise (any other or escaped name, whitespace
+     * before the ':', near the buffer's end): the caller takes the general path.
+     */
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Field KnownRootName(ref byte b, nint bufferLength, ref nint p)
+    {
+        if (p > bufferLength - Vector128<byte>.Count)
+        {
+            return Field.None;
+        }
+
+        Vector128<byte> bytes = Vector128.LoadUnsafe(ref b, (nuint)p);
+        (Field field, Vector128<byte> key, int length) = Unsafe.Add(ref b, p + 1) switch
+        {
+            (byte)'m' => (Field.MsgType, MsgTypeKey, ProtocolNames.MsgType.Length + 3),
+            (byte)'i' => (Field.Id, IdKey, ProtocolNames.Id.Length + 3),
+            (byte)'s' => (Field.SeqId, SeqIdKey, ProtocolNames.SeqId.Length + 3),
+            (byte)'r' => (Field.RequestId, RequestIdKey, ProtocolNames.RequestId.Length + 3),
+            (byte)'t' => (Field.Timestamp, TimestampKey, ProtocolNames.Timestamp.Length + 3),
+            (byte)'v' => (Field.Version, VersionKey, ProtocolNames.Version.Length + 3),
+            (byte)'p' => (Field.Payload, PayloadKey, ProtocolNames.Payload.Length + 3),
+            _ => (Field.None, default, 0),
+        };
+
+        uint need = (1u << length) - 1;
+        if (field == Field.None || (Vector128.Equals(bytes, key).ExtractMostSignificantBits() & need) != need)
+        {
+            return Field.None;
+        }
+
+        p += length;
+        return field;
+    }
+
+    // '"', the name, '"', ':' (at most 16 bytes), then zeros.
+    private static Vector128<byte> QuotedKey(ReadOnlySpan<byte> name)
+    {
+        Span<byte> key = stackalloc byte[Vector128<byte>.Count];
+        key.Clear();
+        key[0] = (byte)'"';
+        name.CopyTo(key[1..]);
+        key[name.Length + 1] = (byte)'"';
+        key[name.Length + 2] = (byte)':';
+        return Vector128.Create((ReadOnlySpan<byte>)key);
     }
 
     // A root member name (not escaped, length bytes from start) as the envelope field it is, matched by length and one or two word compares.
