@@ -69,8 +69,9 @@ internal static partial class EnvelopeParser
     // Keys remembered per object by SkipContainer.
     private const int KeyMemoSlots = 4;
 
-    // The closing quote of a name and the ':' after it, as one little-endian 16-bit word.
+    // The closing quote of a name and the ':' after it, and a ',' and the next name's opening quote, as little-endian 16-bit words.
     private const ushort QuoteColon = '"' | (':' << 8);
+    private const ushort CommaQuote = ',' | ('"' << 8);
 
     // Envelope names as little-endian words: the first 8 bytes (or all of a shorter name) and the rest.
     private static readonly ulong MsgTypeWord = Word(ProtocolNames.MsgType);
@@ -388,14 +389,45 @@ internal static partial class EnvelopeParser
             }
             else
             {
-                p = c is '{' or '['
-                    ? SkipContainer(ref b, bufferLength, end, p, 3, maxDepth)
-                    : SkipScalar(ref b, bufferLength, end, p, c);
+                bool escaped = false;
+                switch (ValueKinds[(byte)c])
+                {
+                    case StringKind:
+                        if ((p = SkipString(ref b, bufferLength, end, p, ref escaped)) < 0)
+                        {
+                            return -1;
+                        }
+
+                        p++;
+                        break;
+                    case ObjectKind or ArrayKind:
+                        if ((p = SkipContainer(ref b, bufferLength, end, p, 3, maxDepth)) < 0)
+                        {
+                            return -1;
+                        }
+
+                        break;
+                    default:
+                        if ((p = SkipScalar(ref b, bufferLength, end, p, c)) < 0)
+                        {
+                            return -1;
+                        }
+
+                        break;
+                }
             }
 
             if (p < 0)
             {
                 return -1;
+            }
+
+            // ',"' without whitespace is the next member's start in one compare (p < end: both bytes are in bounds).
+            if (p < end && Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref b, p)) == (BitConverter.IsLittleEndian ? CommaQuote : BinaryPrimitives.ReverseEndianness(CommaQuote)))
+            {
+                c = '"';
+                p++;
+                continue;
             }
 
             c = NextToken(ref b, ref p);
@@ -972,14 +1004,20 @@ internal static partial class EnvelopeParser
         return p;
     }
 
-    // Past the ASCII digits from p: eight at a time (a digit is a byte whose XOR with '0' is below 10), then one at a time up to the root's '}'.
+    /*
+     * Past the ASCII digits from p: eight at a time, then one at a time up to the root's '}'.
+     * A byte is a digit when its XOR with '0' (t) is below 10, so t + 0x76 and t both leave the
+     * top bit clear. Adding across the whole word lets a byte carry into the next one, but only
+     * a byte that is not a digit carries, so every byte up to the first non-digit is judged
+     * right, and that first one is all the count needs.
+     */
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static nint SkipDigits(ref byte b, nint bufferLength, nint p)
     {
         while (p <= bufferLength - sizeof(ulong))
         {
             ulong x = ReadWord(ref b, p) ^ 0x3030303030303030;
-            ulong nonDigits = (((x & 0x7F7F7F7F7F7F7F7F) + 0x7676767676767676) | x) & 0x8080808080808080;
+            ulong nonDigits = ((x + 0x7676767676767676) | x) & 0x8080808080808080;
             if (nonDigits != 0)
             {
                 return p + (nint)(ulong.TrailingZeroCount(nonDigits) >> 3);
