@@ -17,8 +17,8 @@ namespace C2Fast.Protocol;
 /// most of its time producing tokens nobody looks at. This scanner walks the same bytes once,
 /// validating them as JSON (RFC 8259: structure, strings with their escapes, numbers, literals,
 /// whitespace, depth) but building no tokens: strings are skipped 16 bytes per compare, digit
-/// runs 8 bytes per step, containers with a bit stack, and the few names that matter are
-/// matched with one or two word compares.
+/// runs 8 bytes per step, containers with a bit stack; the few names that matter are matched as
+/// one 16-byte pattern each, and the keys that arrays of records repeat are remembered.
 /// </para>
 /// <para>
 /// Its contract is one-sided: it either returns <see langword="true"/> with exactly the envelope
@@ -72,17 +72,6 @@ internal static partial class EnvelopeParser
     // The closing quote of a name and the ':' after it, and a ',' and the next name's opening quote, as little-endian 16-bit words.
     private const ushort QuoteColon = '"' | (':' << 8);
     private const ushort CommaQuote = ',' | ('"' << 8);
-
-    // Envelope names as little-endian words: the first 8 bytes (or all of a shorter name) and the rest.
-    private static readonly ulong MsgTypeWord = Word(ProtocolNames.MsgType);
-    private static readonly ulong IdWord = Word(ProtocolNames.Id);
-    private static readonly ulong SeqIdWord = Word(ProtocolNames.SeqId);
-    private static readonly ulong RequestIdWord = Word(ProtocolNames.RequestId);
-    private static readonly ulong RequestIdTail = Word(ProtocolNames.RequestId[8..]);
-    private static readonly ulong TimestampWord = Word(ProtocolNames.Timestamp);
-    private static readonly ulong PayloadWord = Word(ProtocolNames.Payload);
-    private static readonly ulong StrategyIdWord = Word(ProtocolNames.StrategyId);
-    private static readonly ulong StrategyIdTail = Word(ProtocolNames.StrategyId[8..]);
 
     // The same names quoted and followed by ':', for one 16-byte compare where no whitespace intervenes.
     private static readonly Vector128<byte> MsgTypeKey = QuotedKey(ProtocolNames.MsgType);
@@ -213,7 +202,7 @@ internal static partial class EnvelopeParser
                     return false;
                 }
 
-                field = RootField(ref b, bufferLength, p + 1, close - p - 1);
+                field = RootField(ref b, p + 1, close - p - 1);
                 if ((c = NextValue(ref b, close, out p)) == 0)
                 {
                     return false;
@@ -365,7 +354,7 @@ internal static partial class EnvelopeParser
                     return -1;
                 }
 
-                isStrategyId = IsStrategyIdName(ref b, bufferLength, p + 1, close - p - 1);
+                isStrategyId = IsStrategyIdName(ref b, p + 1, close - p - 1);
                 if ((c = NextValue(ref b, close, out p)) == 0)
                 {
                     return -1;
@@ -467,7 +456,7 @@ internal static partial class EnvelopeParser
         int depth = level - 1;
         ulong objects = 0;
         bool escaped = false;
-        Unsafe.SkipInit(out KeyMemo memo);
+        Unsafe.SkipInit(out KeyMemo memo); // a slot is read only once memoLengths says it holds a key
         uint memoLengths = 0; // a byte per slot: the remembered key's length with its quotes and ':', 0 when empty
         int member = KeyMemoSlots;
         uint c = Unsafe.Add(ref b, p);
@@ -862,32 +851,13 @@ internal static partial class EnvelopeParser
         return Vector128.Create((ReadOnlySpan<byte>)key);
     }
 
-    // A root member name (not escaped, length bytes from start) as the envelope field it is, matched by length and one or two word compares.
-    private static Field RootField(ref byte b, nint bufferLength, nint start, nint length)
-    {
-        if (start > bufferLength - sizeof(ulong))
-        {
-            return MatchFieldName(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, start), (int)length));
-        }
+    // The general path's name matches: a name (not escaped) that the pattern compare did not take.
+    private static Field RootField(ref byte b, nint start, nint length) =>
+        MatchFieldName(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, start), (int)length));
 
-        ulong word = ReadWord(ref b, start);
-        return length switch
-        {
-            8 when word == MsgTypeWord => Field.MsgType,
-            2 when (word & 0xFFFF) == IdWord => Field.Id,
-            6 when (word & 0xFFFF_FFFF_FFFF) == SeqIdWord => Field.SeqId,
-            10 when word == RequestIdWord && (ReadWord(ref b, start + 2) >> 48) == RequestIdTail => Field.RequestId,
-            9 when word == TimestampWord && Unsafe.Add(ref b, start + 8) == 'p' => Field.Timestamp,
-            1 when (byte)word == 'v' => Field.Version,
-            7 when (word & 0xFF_FFFF_FFFF_FFFF) == PayloadWord => Field.Payload,
-            _ => Field.None,
-        };
-    }
-
-    private static bool IsStrategyIdName(ref byte b, nint bufferLength, nint start, nint length) =>
-        length == 11 && (start <= bufferLength - 16
-            ? ReadWord(ref b, start) == StrategyIdWord && (ReadWord(ref b, start + 3) >> 40) == StrategyIdTail
-            : MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, start), 11).SequenceEqual(ProtocolNames.StrategyId));
+    private static bool IsStrategyIdName(ref byte b, nint start, nint length) =>
+        length == ProtocolNames.StrategyId.Length
+        && MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, start), (int)length).SequenceEqual(ProtocolNames.StrategyId);
 
     // Eight bytes as a little-endian word.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -895,18 +865,6 @@ internal static partial class EnvelopeParser
     {
         ulong word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b, p));
         return BitConverter.IsLittleEndian ? word : BinaryPrimitives.ReverseEndianness(word);
-    }
-
-    // Up to the first eight bytes of a name as a little-endian word.
-    private static ulong Word(ReadOnlySpan<byte> name)
-    {
-        ulong word = 0;
-        for (int i = Math.Min(name.Length, sizeof(ulong)) - 1; i >= 0; i--)
-        {
-            word = (word << 8) | name[i];
-        }
-
-        return word;
     }
 
     // At a value that must be a non-negative integer that fits a long (no sign, fraction or exponent), or null; returns the offset past it.
