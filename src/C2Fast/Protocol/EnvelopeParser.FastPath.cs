@@ -537,25 +537,32 @@ internal static partial class EnvelopeParser
         }
 
     Value:
+        // Strings and numbers first, as conditional branches: they predict better here than a jump table.
+        if (c == '"')
+        {
+            if ((p = SkipString(ref b, bufferLength, end, p, ref escaped)) < 0)
+            {
+                return -1;
+            }
+
+            p++;
+            goto After;
+        }
+
+        if (c - '0' <= 9 || c == '-')
+        {
+            if ((p = SkipNumber(ref b, bufferLength, p, c)) < 0)
+            {
+                return -1;
+            }
+
+            goto After;
+        }
+
         switch (ValueKinds[(byte)c])
         {
-            case StringKind:
-                if ((p = SkipString(ref b, bufferLength, end, p, ref escaped)) < 0)
-                {
-                    return -1;
-                }
-
-                p++;
-                break;
             case ObjectKind or ArrayKind:
                 goto Open;
-            case NumberKind:
-                if ((p = SkipNumber(ref b, bufferLength, p, c)) < 0)
-                {
-                    return -1;
-                }
-
-                break;
             case TrueKind:
                 if (p + 4 > end || ReadAscii4(ref b, p) != TrueWord)
                 {
