@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -14,9 +15,10 @@ namespace C2Fast.Protocol;
 /// non-negative integer <c>seq_id</c>, an object payload with a positive integer
 /// <c>strategy_id</c>. For those, a <see cref="System.Text.Json.Utf8JsonReader"/> token loop spends
 /// most of its time producing tokens nobody looks at. This scanner walks the same bytes once,
-/// validating the JSON grammar (RFC 8259: structure, strings with their escapes, numbers,
-/// literals, whitespace) but building no tokens: strings are skipped 16 bytes at a time,
-/// containers with a bit stack.
+/// validating them as JSON (RFC 8259: structure, strings with their escapes, numbers, literals,
+/// whitespace, depth) but building no tokens: strings are skipped 16 bytes per compare, digit
+/// runs 8 bytes per step, containers with a bit stack; the few names that matter are matched as
+/// one 16-byte pattern each, and the keys that arrays of records repeat are remembered.
 /// </para>
 /// <para>
 /// Its contract is one-sided: it either returns <see langword="true"/> with exactly the envelope
@@ -34,11 +36,52 @@ namespace C2Fast.Protocol;
 /// </remarks>
 internal static partial class EnvelopeParser
 {
-    // Nesting the container scanner tracks in its bit stack; deeper input goes to the reader.
+    // Containers the bit stack tracks below the root or payload; deeper input goes to the reader.
     private const int FastPathMaxNesting = 64;
 
     // Longest integer accepted here: 19 digits never overflow a ulong, and the value is then checked against long.MaxValue.
     private const int FastPathMaxDigits = 19;
+
+    // Shorter messages are scanned from a padded copy, so every 16-byte string load fits the buffer.
+    private const int MinScanLength = 64;
+
+    // The literals as little-endian words ("false" is 'f' then "alse").
+    private const uint TrueWord = 't' | ('r' << 8) | ('u' << 16) | ((uint)'e' << 24);
+    private const uint NullWord = 'n' | ('u' << 8) | ('l' << 16) | ((uint)'l' << 24);
+    private const uint AlseWord = 'a' | ('l' << 8) | ('s' << 16) | ((uint)'e' << 24);
+
+    // RFC 8259 §2 whitespace, one bit per byte value.
+    private const ulong WhitespaceBits = (1UL << ' ') | (1UL << '\t') | (1UL << '\n') | (1UL << '\r');
+
+    // What a value's first byte says it is (ValueKinds).
+    private const byte StringKind = 1;
+    private const byte ObjectKind = 2;
+    private const byte ArrayKind = 3;
+    private const byte NumberKind = 4;
+    private const byte TrueKind = 5;
+    private const byte FalseKind = 6;
+    private const byte NullKind = 7;
+
+    // "strategy_id": is 14 bytes.
+    private const int StrategyIdKeyLength = 14;
+    private const uint StrategyIdKeyBits = (1u << StrategyIdKeyLength) - 1;
+
+    // Keys remembered per object by SkipContainer.
+    private const int KeyMemoSlots = 4;
+
+    // The closing quote of a name and the ':' after it, and a ',' and the next name's opening quote, as little-endian 16-bit words.
+    private const ushort QuoteColon = '"' | (':' << 8);
+    private const ushort CommaQuote = ',' | ('"' << 8);
+
+    // The same names quoted and followed by ':', for one 16-byte compare where no whitespace intervenes.
+    private static readonly Vector128<byte> MsgTypeKey = QuotedKey(ProtocolNames.MsgType);
+    private static readonly Vector128<byte> IdKey = QuotedKey(ProtocolNames.Id);
+    private static readonly Vector128<byte> SeqIdKey = QuotedKey(ProtocolNames.SeqId);
+    private static readonly Vector128<byte> RequestIdKey = QuotedKey(ProtocolNames.RequestId);
+    private static readonly Vector128<byte> TimestampKey = QuotedKey(ProtocolNames.Timestamp);
+    private static readonly Vector128<byte> VersionKey = QuotedKey(ProtocolNames.Version);
+    private static readonly Vector128<byte> PayloadKey = QuotedKey(ProtocolNames.Payload);
+    private static readonly Vector128<byte> StrategyIdKey = QuotedKey(ProtocolNames.StrategyId);
 
     /// <summary>The fast path alone (for tests and benchmarks): <see langword="true"/> with the envelope, or "not sure".</summary>
     /// <param name="message">The whole message.</param>
@@ -82,94 +125,123 @@ internal static partial class EnvelopeParser
     /// <param name="maxDepth">Maximum nesting depth, root object included.</param>
     /// <param name="envelope">The envelope when <see langword="true"/>.</param>
     /// <returns><see langword="false"/> when the reader path must decide (invalid or unusual input).</returns>
-    /// <remarks>
-    /// Every helper takes a position by value and returns the position after what it read, or -1
-    /// ("decline"): a cursor passed by reference would live in memory instead of a register.
-    /// </remarks>
-    private static bool TryScan(ReadOnlySpan<byte> s, int maxDepth, out Envelope envelope)
+    private static bool TryScan(ReadOnlySpan<byte> s, int maxDepth, out Envelope envelope) =>
+        s.Length >= MinScanLength
+            ? ScanRoot(ref MemoryMarshal.GetReference(s), s.Length, s.Length, maxDepth, out envelope)
+            : ScanPadded(s, maxDepth, out envelope);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool ScanPadded(ReadOnlySpan<byte> s, int maxDepth, out Envelope envelope)
+    {
+        var padded = default(PaddedMessage);
+        Span<byte> copy = padded;
+        s.CopyTo(copy);
+        return ScanRoot(ref MemoryMarshal.GetReference(copy), MinScanLength, s.Length, maxDepth, out envelope);
+    }
+
+    /*
+     * Three loops: the root object (envelope fields), the payload object (strategy_id), and any
+     * other container (SkipContainer, a bit stack). Each helper takes the offset of what it
+     * reads and returns the offset after it, or -1 ("decline"): a cursor passed by reference
+     * would live in memory instead of a register.
+     *
+     * Bounds: the last byte that is not whitespace (end) must be the root's '}'. A single-byte
+     * step reads at p <= end and moves past a byte that is not '}', so the next read is in
+     * bounds too; the only '}' allowed at end is the root's (the nested loops decline one).
+     * Whitespace and digit runs stop at that '}'; a string is found 16 bytes at a time within
+     * the buffer and must close before end; literals and \u escapes check their length.
+     */
+    private static bool ScanRoot(ref byte b, nint bufferLength, nint length, int maxDepth, out Envelope envelope)
     {
         envelope = default;
-        int i = SkipWhitespace(s, 0);
-        if ((uint)i >= (uint)s.Length || s[i] != (byte)'{')
+        nint end = length - 1;
+        while (end >= 0 && IsWhitespace(Unsafe.Add(ref b, end)))
+        {
+            end--;
+        }
+
+        if (end <= 0 || Unsafe.Add(ref b, end) != '}')
         {
             return false;
         }
 
-        i = SkipWhitespace(s, i + 1);
+        nint p = 0;
+        uint c = NextToken(ref b, ref p);
+        if (c != '{')
+        {
+            return false;
+        }
+
         var seen = Field.None;
         var type = MessageType.Unknown;
         ValueRange msgType = default, id = default, requestId = default, timestamp = default, payload = default;
         long seqId = 0, strategyId = 0, version = 0;
         bool hasSeqId = false, hasVersion = false, hasStrategyId = false;
-
+        p++;
+        c = NextToken(ref b, ref p);
         while (true)
         {
-            // "name" :
-            if ((uint)i >= (uint)s.Length || s[i] != (byte)'"')
-            {
-                return false; // includes the empty object: no msg_type
-            }
-
-            int nameEnd = SkipPlainStringBytes(s, i + 1);
-            if ((uint)nameEnd >= (uint)s.Length || s[nameEnd] != (byte)'"')
-            {
-                return false; // an escaped name (it might spell a field) or a bad one: the reader decides
-            }
-
-            Field field = MatchFieldName(s[(i + 1)..nameEnd]);
-            i = SkipWhitespace(s, nameEnd + 1);
-            if ((uint)i >= (uint)s.Length || s[i] != (byte)':')
+            // "name" : (the root cannot be empty: it needs a msg_type). An escaped name might spell a field: the reader decides.
+            if (c != '"')
             {
                 return false;
             }
 
-            i = SkipWhitespace(s, i + 1);
-            if ((uint)i >= (uint)s.Length)
-            {
-                return false;
-            }
-
+            bool escaped = false;
+            nint close;
+            Field field = KnownRootName(ref b, bufferLength, ref p);
             if (field != Field.None)
             {
-                if ((seen & field) != 0)
+                c = NextToken(ref b, ref p);
+            }
+            else
+            {
+                close = SkipString(ref b, bufferLength, end, p, ref escaped);
+                if (close < 0 || escaped)
                 {
                     return false;
                 }
 
-                seen |= field;
+                field = RootField(ref b, p + 1, close - p - 1);
+                if ((c = NextValue(ref b, close, out p)) == 0)
+                {
+                    return false;
+                }
             }
 
-            // value
+            if ((seen & field) != 0)
+            {
+                return false;
+            }
+
+            seen |= field;
             switch (field)
             {
                 case Field.MsgType:
-                    if (s[i] != (byte)'"')
+                    // An escaped msg_type goes to the reader, which matches it unescaped.
+                    if (c != '"' || (close = SkipString(ref b, bufferLength, end, p, ref escaped)) < 0 || escaped)
                     {
                         return false;
                     }
 
-                    i = ScanString(s, i, out msgType);
-                    if (i < 0 || msgType.IsEscaped)
-                    {
-                        return false;
-                    }
-
-                    type = MatchTypeName(msgType.Slice(s));
+                    msgType = new ValueRange((int)(p + 1), (int)(close - p - 1));
+                    type = MatchTypeName(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, p + 1), (int)(close - p - 1)));
+                    p = close + 1;
                     break;
                 case Field.Id:
-                    i = ScanOptionalString(s, i, out id);
+                    p = ScanOptionalString(ref b, bufferLength, end, p, c, out id);
                     break;
                 case Field.RequestId:
-                    i = ScanOptionalString(s, i, out requestId);
+                    p = ScanOptionalString(ref b, bufferLength, end, p, c, out requestId);
                     break;
                 case Field.Timestamp:
-                    i = ScanOptionalString(s, i, out timestamp);
+                    p = ScanOptionalString(ref b, bufferLength, end, p, c, out timestamp);
                     break;
                 case Field.SeqId:
-                    i = ScanOptionalInteger(s, i, out hasSeqId, out seqId);
+                    p = ScanOptionalInteger(ref b, bufferLength, end, p, c, out hasSeqId, out seqId);
                     break;
                 case Field.Version:
-                    i = ScanOptionalInteger(s, i, out hasVersion, out version);
+                    p = ScanOptionalInteger(ref b, bufferLength, end, p, c, out hasVersion, out version);
                     if (version > int.MaxValue)
                     {
                         return false;
@@ -177,58 +249,47 @@ internal static partial class EnvelopeParser
 
                     break;
                 case Field.Payload:
-                    if (s[i] == (byte)'{')
+                    if (c == '{')
                     {
-                        int start = i;
-                        i = ScanPayload(s, i, maxDepth, out hasStrategyId, out strategyId);
-                        if (i < 0)
+                        nint start = p;
+                        p = ScanPayload(ref b, bufferLength, end, p, maxDepth, out hasStrategyId, out strategyId);
+                        if (p >= 0)
                         {
-                            return false;
+                            payload = new ValueRange((int)start, (int)(p - start));
                         }
-
-                        payload = new ValueRange(start, i - start);
                     }
                     else
                     {
-                        i = SkipLiteral(s, i, "null"u8); // a non-object payload: the reader path judges it
+                        p = SkipNull(ref b, end, p); // a non-object payload: the reader path judges it
                     }
 
                     break;
                 default:
-                    i = SkipValue(s, i, 2, maxDepth);
+                    p = c is '{' or '['
+                        ? SkipContainer(ref b, bufferLength, end, p, 2, maxDepth)
+                        : SkipScalar(ref b, bufferLength, end, p, c);
                     break;
             }
 
-            if (i < 0)
+            if (p < 0)
             {
                 return false;
             }
 
-            // , or }
-            i = SkipWhitespace(s, i);
-            if ((uint)i >= (uint)s.Length)
+            // , or } (which must be the last byte but whitespace: one value per text)
+            c = NextToken(ref b, ref p);
+            if (c != ',')
             {
-                return false;
+                if (c != '}' || p != end || (seen & Field.MsgType) == 0)
+                {
+                    return false;
+                }
+
+                break;
             }
 
-            if (s[i] == (byte)',')
-            {
-                i = SkipWhitespace(s, i + 1);
-                continue;
-            }
-
-            if (s[i] != (byte)'}')
-            {
-                return false;
-            }
-
-            break;
-        }
-
-        // One value per text: only whitespace may follow the root object.
-        if (SkipWhitespace(s, i + 1) != s.Length || (seen & Field.MsgType) == 0)
-        {
-            return false;
+            p++;
+            c = NextToken(ref b, ref p);
         }
 
         envelope = new Envelope
@@ -249,8 +310,8 @@ internal static partial class EnvelopeParser
         return true;
     }
 
-    // At the payload's '{': reads its top-level strategy_id (a positive integer or null), skips the rest.
-    private static int ScanPayload(ReadOnlySpan<byte> s, int i, int maxDepth, out bool hasStrategyId, out long strategyId)
+    // At the payload's '{': reads its top-level strategy_id (a positive integer or null), skips the rest; returns the offset past its '}'.
+    private static nint ScanPayload(ref byte b, nint bufferLength, nint end, nint p, int maxDepth, out bool hasStrategyId, out long strategyId)
     {
         hasStrategyId = false;
         strategyId = 0;
@@ -260,36 +321,44 @@ internal static partial class EnvelopeParser
         }
 
         bool seenStrategyId = false;
-        i = SkipWhitespace(s, i + 1);
-        if ((uint)i < (uint)s.Length && s[i] == (byte)'}')
+        p++;
+        uint c = NextToken(ref b, ref p);
+        if (c == '}')
         {
-            return i + 1;
+            return p < end ? p + 1 : -1;
         }
 
         while (true)
         {
-            if ((uint)i >= (uint)s.Length || s[i] != (byte)'"')
+            if (c != '"')
             {
                 return -1;
             }
 
-            int nameEnd = SkipPlainStringBytes(s, i + 1);
-            if ((uint)nameEnd >= (uint)s.Length || s[nameEnd] != (byte)'"')
+            bool isStrategyId;
+            if (p <= bufferLength - Vector128<byte>.Count
+                && Unsafe.Add(ref b, p + 1) == 's'
+                && (Vector128.Equals(Vector128.LoadUnsafe(ref b, (nuint)p), StrategyIdKey).ExtractMostSignificantBits() & StrategyIdKeyBits) == StrategyIdKeyBits)
             {
-                return -1; // an escaped name might spell strategy_id
+                isStrategyId = true;
+                p += StrategyIdKeyLength;
+                c = NextToken(ref b, ref p);
             }
-
-            bool isStrategyId = s[(i + 1)..nameEnd].SequenceEqual(ProtocolNames.StrategyId);
-            i = SkipWhitespace(s, nameEnd + 1);
-            if ((uint)i >= (uint)s.Length || s[i] != (byte)':')
+            else
             {
-                return -1;
-            }
+                // An escaped name might spell strategy_id: the reader decides.
+                bool escaped = false;
+                nint close = SkipString(ref b, bufferLength, end, p, ref escaped);
+                if (close < 0 || escaped)
+                {
+                    return -1;
+                }
 
-            i = SkipWhitespace(s, i + 1);
-            if ((uint)i >= (uint)s.Length)
-            {
-                return -1;
+                isStrategyId = IsStrategyIdName(ref b, p + 1, close - p - 1);
+                if ((c = NextValue(ref b, close, out p)) == 0)
+                {
+                    return -1;
+                }
             }
 
             if (isStrategyId)
@@ -300,388 +369,682 @@ internal static partial class EnvelopeParser
                     return -1;
                 }
 
-                i = ScanOptionalInteger(s, i, out hasStrategyId, out strategyId);
+                seenStrategyId = true;
+                p = ScanOptionalInteger(ref b, bufferLength, end, p, c, out hasStrategyId, out strategyId);
                 if (hasStrategyId && strategyId == 0)
                 {
                     return -1;
                 }
-
-                seenStrategyId = true;
             }
             else
             {
-                i = SkipValue(s, i, 3, maxDepth);
+                bool escaped = false;
+                switch (ValueKinds[(byte)c])
+                {
+                    case StringKind:
+                        if ((p = SkipString(ref b, bufferLength, end, p, ref escaped)) < 0)
+                        {
+                            return -1;
+                        }
+
+                        p++;
+                        break;
+                    case ObjectKind or ArrayKind:
+                        if ((p = SkipContainer(ref b, bufferLength, end, p, 3, maxDepth)) < 0)
+                        {
+                            return -1;
+                        }
+
+                        break;
+                    default:
+                        if ((p = SkipScalar(ref b, bufferLength, end, p, c)) < 0)
+                        {
+                            return -1;
+                        }
+
+                        break;
+                }
             }
 
-            if (i < 0)
+            if (p < 0)
             {
                 return -1;
             }
 
-            i = SkipWhitespace(s, i);
-            if ((uint)i >= (uint)s.Length)
+            // ',"' without whitespace is the next member's start in one compare (p < end: both bytes are in bounds).
+            if (p < end && Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref b, p)) == (BitConverter.IsLittleEndian ? CommaQuote : BinaryPrimitives.ReverseEndianness(CommaQuote)))
             {
-                return -1;
-            }
-
-            if (s[i] == (byte)',')
-            {
-                i = SkipWhitespace(s, i + 1);
+                c = '"';
+                p++;
                 continue;
             }
 
-            return s[i] == (byte)'}' ? i + 1 : -1;
+            c = NextToken(ref b, ref p);
+            if (c == ',')
+            {
+                p++;
+                c = NextToken(ref b, ref p);
+                continue;
+            }
+
+            // A '}' at end closes the root, not the payload.
+            return c == '}' && p < end ? p + 1 : -1;
         }
     }
-
-    // At the first byte of any value. level = the nesting level a container starting here has.
-    private static int SkipValue(ReadOnlySpan<byte> s, int i, int level, int maxDepth) => s[i] switch
-    {
-        (byte)'"' => SkipString(s, i),
-        (byte)'{' or (byte)'[' => SkipContainer(s, i, level, maxDepth),
-        (byte)'t' => SkipLiteral(s, i, "true"u8),
-        (byte)'f' => SkipLiteral(s, i, "false"u8),
-        (byte)'n' => SkipLiteral(s, i, "null"u8),
-        _ => SkipNumber(s, i),
-    };
 
     /*
      * Container walk, one loop for any nesting: a bit per open container (1 = object) says what
      * may come next. States, with whitespace allowed between all of them:
-     *   open      '{' or '[' pushed           → close if empty, else element
-     *   element   object: "name" ':' value    (a container value → open)
-     *             array:  value
-     *   after     ',' → element  |  the matching '}' / ']' → close
-     *   close     pop; stack empty → done, else → after
+     *   Open      '{' or '[' pushed           → Close if empty, else Member / Value
+     *   Member    object: "name" ':'          → Value
+     *   Value     a string, number or literal → After;  '{' or '[' → Open
+     *   After     ',' → Member (object) or Value (array)  |  the matching '}' / ']' → Close
+     *   Close     pop; stack empty → done, else → After
+     * level is the nesting level of the container at p (the root is 1); the walk declines past
+     * maxDepth and past the 64 levels of its bit stack. Nothing here is a call, so the cursor,
+     * the stack and the depth stay in registers.
+     *
+     * Arrays of records (a positions payload) repeat the same keys in every element, so the
+     * first four keys of an object are remembered as the 16 bytes from their opening quote: a
+     * later member whose bytes match one (quote, name, quote, ':') is known valid after one
+     * compare. A member index is only known until a nested container closes inside the object.
      */
-    private static int SkipContainer(ReadOnlySpan<byte> s, int p, int level, int maxDepth)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static nint SkipContainer(ref byte b, nint bufferLength, nint end, nint p, int level, int maxDepth)
     {
-        ulong objects = 0; // bit 0 = the innermost container
-        int depth = 0;
+        int limit = Math.Min(maxDepth, level - 1 + FastPathMaxNesting);
+        int depth = level - 1;
+        ulong objects = 0;
+        bool escaped = false;
+        Unsafe.SkipInit(out KeyMemo memo); // a slot is read only once memoLengths says it holds a key
+        uint memoLengths = 0; // a byte per slot: the remembered key's length with its quotes and ':', 0 when empty
+        int member = KeyMemoSlots;
+        uint c = Unsafe.Add(ref b, p);
 
-        Open:
-        if (depth == FastPathMaxNesting || level + depth > maxDepth)
+    Open:
+        if (depth >= limit)
         {
             return -1;
         }
 
-        bool isObject = s[p] == (byte)'{';
-        objects = (objects << 1) | (isObject ? 1UL : 0UL);
         depth++;
-        p = SkipWhitespace(s, p + 1);
-        if ((uint)p >= (uint)s.Length)
+        p++;
+        if (c == '[')
         {
-            return -1;
+            objects <<= 1;
+            c = NextToken(ref b, ref p);
+            if (c == ']')
+            {
+                goto Close;
+            }
+
+            goto Value;
         }
 
-        if (s[p] == (isObject ? (byte)'}' : (byte)']'))
+        objects = (objects << 1) | 1;
+        member = 0;
+        c = NextToken(ref b, ref p);
+        if (c == '}')
         {
             goto Close;
         }
 
-        Element:
-        if (isObject)
+    Member:
+        if (c != '"')
         {
-            if (s[p] != (byte)'"' || (p = SkipString(s, p)) < 0)
+            return -1;
+        }
+
+        if (member < KeyMemoSlots && p <= bufferLength - Vector128<byte>.Count)
+        {
+            int length = (int)(memoLengths >> (member * 8)) & 0xFF;
+            ref Vector128<byte> slot = ref Unsafe.Add(ref Unsafe.As<KeyMemo, Vector128<byte>>(ref memo), member);
+            uint need = (1u << length) - 1;
+            if (length != 0 && (Vector128.Equals(Vector128.LoadUnsafe(ref b, (nuint)p), slot).ExtractMostSignificantBits() & need) == need)
+            {
+                p += length;
+                member++;
+                c = NextToken(ref b, ref p);
+                goto Value;
+            }
+
+            nint close = SkipString(ref b, bufferLength, end, p, ref escaped);
+            if (close < 0)
             {
                 return -1;
             }
 
-            p = SkipWhitespace(s, p);
-            if ((uint)p >= (uint)s.Length || s[p] != (byte)':')
+            length = (int)(close + 2 - p);
+            if (Unsafe.Add(ref b, close + 1) == ':' && length <= Vector128<byte>.Count)
+            {
+                slot = Vector128.LoadUnsafe(ref b, (nuint)p);
+                memoLengths = (memoLengths & ~(0xFFu << (member * 8))) | ((uint)length << (member * 8));
+            }
+
+            member++;
+            if ((c = NextValue(ref b, close, out p)) == 0)
             {
                 return -1;
             }
-
-            p = SkipWhitespace(s, p + 1);
-            if ((uint)p >= (uint)s.Length)
+        }
+        else
+        {
+            nint close = SkipString(ref b, bufferLength, end, p, ref escaped);
+            if (close < 0 || (c = NextValue(ref b, close, out p)) == 0)
             {
                 return -1;
             }
         }
 
-        switch (s[p])
+    Value:
+        // Strings and numbers first, as conditional branches: they predict better here than a jump table.
+        if (c == '"')
         {
-            case (byte)'{' or (byte)'[':
+            if ((p = SkipString(ref b, bufferLength, end, p, ref escaped)) < 0)
+            {
+                return -1;
+            }
+
+            p++;
+            goto After;
+        }
+
+        if (c - '0' <= 9 || c == '-')
+        {
+            if ((p = SkipNumber(ref b, bufferLength, p, c)) < 0)
+            {
+                return -1;
+            }
+
+            goto After;
+        }
+
+        switch (ValueKinds[(byte)c])
+        {
+            case ObjectKind or ArrayKind:
                 goto Open;
-            case (byte)'"':
-                p = SkipString(s, p);
+            case TrueKind:
+                if (p + 4 > end || ReadAscii4(ref b, p) != TrueWord)
+                {
+                    return -1;
+                }
+
+                p += 4;
                 break;
-            case (byte)'t':
-                p = SkipLiteral(s, p, "true"u8);
+            case FalseKind:
+                if (p + 5 > end || ReadAscii4(ref b, p + 1) != AlseWord)
+                {
+                    return -1;
+                }
+
+                p += 5;
                 break;
-            case (byte)'f':
-                p = SkipLiteral(s, p, "false"u8);
-                break;
-            case (byte)'n':
-                p = SkipLiteral(s, p, "null"u8);
+            case NullKind:
+                if (p + 4 > end || ReadAscii4(ref b, p) != NullWord)
+                {
+                    return -1;
+                }
+
+                p += 4;
                 break;
             default:
-                p = SkipNumber(s, p);
-                break;
+                return -1;
         }
 
-        if (p < 0)
+    After:
+        c = NextToken(ref b, ref p);
+        if ((objects & 1) != 0)
         {
-            return -1;
-        }
+            if (c == ',')
+            {
+                p++;
+                c = NextToken(ref b, ref p);
+                goto Member;
+            }
 
-        After:
-        p = SkipWhitespace(s, p);
-        if ((uint)p >= (uint)s.Length)
-        {
-            return -1;
-        }
-
-        if (s[p] == (byte)',')
-        {
-            p = SkipWhitespace(s, p + 1);
-            if ((uint)p >= (uint)s.Length)
+            if (c != '}')
             {
                 return -1;
             }
-
-            goto Element;
         }
-
-        if (s[p] != (isObject ? (byte)'}' : (byte)']'))
+        else
         {
-            return -1;
+            if (c == ',')
+            {
+                p++;
+                c = NextToken(ref b, ref p);
+                goto Value;
+            }
+
+            if (c != ']')
+            {
+                return -1;
+            }
         }
 
-        Close:
+    Close:
+        if (p == end)
+        {
+            return -1; // a '}' at end closes the root, which is not in this walk
+        }
+
         p++;
-        depth--;
-        objects >>= 1;
-        if (depth == 0)
+        if (depth == level)
         {
             return p;
         }
 
-        isObject = (objects & 1) != 0;
+        depth--;
+        objects >>= 1;
+        member = KeyMemoSlots;
         goto After;
     }
 
-    // At the opening quote; returns the position past the closing one. Escapes are checked (\uXXXX needs four hex digits).
+    // At the first byte of a value that is not a container; returns the offset past it, or -1.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int SkipString(ReadOnlySpan<byte> s, int i)
+    private static nint SkipScalar(ref byte b, nint bufferLength, nint end, nint p, uint c)
     {
-        int p = SkipPlainStringBytes(s, i + 1);
-        return (uint)p < (uint)s.Length && s[p] == (byte)'"' ? p + 1 : SkipEscapedString(s, p);
-    }
-
-    // The index of the first byte at or after p that is '"', '\' or a control character (or s.Length):
-    // 16 bytes per step, one compare per class, so most names and values take a single step.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int SkipPlainStringBytes(ReadOnlySpan<byte> s, int p)
-    {
-        if (Vector128.IsHardwareAccelerated)
-        {
-            ref byte start = ref MemoryMarshal.GetReference(s);
-            while (p <= s.Length - Vector128<byte>.Count)
-            {
-                Vector128<byte> block = Vector128.LoadUnsafe(ref start, (nuint)p);
-                Vector128<byte> stop = Vector128.Equals(block, Vector128.Create((byte)'"'))
-                    | Vector128.Equals(block, Vector128.Create((byte)'\\'))
-                    | Vector128.LessThan(block, Vector128.Create((byte)' '));
-                uint mask = stop.ExtractMostSignificantBits();
-                if (mask != 0)
-                {
-                    return p + BitOperations.TrailingZeroCount(mask);
-                }
-
-                p += Vector128<byte>.Count;
-            }
-        }
-
-        // The tail (under 16 bytes): control characters must be escaped, so anything from 0x20 up but '"' and '\' is plain.
-        while ((uint)p < (uint)s.Length && s[p] >= (byte)' ' && s[p] != (byte)'"' && s[p] != (byte)'\\')
-        {
-            p++;
-        }
-
-        return p;
-    }
-
-    // From the first byte the plain skip stopped at, to past the closing quote; -1 if the string is not valid JSON.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int SkipEscapedString(ReadOnlySpan<byte> s, int p)
-    {
-        while ((uint)p < (uint)s.Length)
-        {
-            byte c = s[p];
-            if (c == (byte)'"')
-            {
-                return p + 1;
-            }
-
-            if (c != (byte)'\\' || (uint)(p + 1) >= (uint)s.Length)
-            {
-                return -1; // an unescaped control character, or a '\' at the very end
-            }
-
-            switch (s[p + 1])
-            {
-                case (byte)'"' or (byte)'\\' or (byte)'/' or (byte)'b' or (byte)'f' or (byte)'n' or (byte)'r' or (byte)'t':
-                    p += 2;
-                    break;
-                case (byte)'u':
-                    if (p + 6 > s.Length || !IsHex(s[p + 2]) || !IsHex(s[p + 3]) || !IsHex(s[p + 4]) || !IsHex(s[p + 5]))
-                    {
-                        return -1;
-                    }
-
-                    p += 6;
-                    break;
-                default:
-                    return -1;
-            }
-
-            p = SkipPlainStringBytes(s, p);
-        }
-
-        return -1;
-    }
-
-    private static bool IsHex(byte c) => char.IsAsciiHexDigit((char)c);
-
-    // At a string value or null: the raw range between the quotes (absent for null).
-    private static int ScanOptionalString(ReadOnlySpan<byte> s, int i, out ValueRange range)
-    {
-        if (s[i] == (byte)'"')
-        {
-            return ScanString(s, i, out range);
-        }
-
-        range = default;
-        return SkipLiteral(s, i, "null"u8);
-    }
-
-    // At the opening quote: the raw range between the quotes, and whether it holds an escape.
-    private static int ScanString(ReadOnlySpan<byte> s, int i, out ValueRange range)
-    {
-        int start = i + 1;
-        int p = SkipPlainStringBytes(s, start);
         bool escaped = false;
-        if ((uint)p >= (uint)s.Length || s[p] != (byte)'"')
+        switch (ValueKinds[(byte)c])
         {
-            escaped = true;
-            p = SkipEscapedString(s, p);
-            if (p < 0)
+            case StringKind:
+                nint close = SkipString(ref b, bufferLength, end, p, ref escaped);
+                return close < 0 ? -1 : close + 1;
+            case NumberKind:
+                return SkipNumber(ref b, bufferLength, p, c);
+            case TrueKind:
+                return p + 4 <= end && ReadAscii4(ref b, p) == TrueWord ? p + 4 : -1;
+            case FalseKind:
+                return p + 5 <= end && ReadAscii4(ref b, p + 1) == AlseWord ? p + 5 : -1;
+            case NullKind:
+                return SkipNull(ref b, end, p);
+            default:
+                return -1;
+        }
+    }
+
+    /*
+     * A string, from its opening quote at p: 16 bytes per compare (one bit per '"', '\' or
+     * control character), escapes checked as they come (RFC 8259 §7). Within 16 bytes of the
+     * buffer's end the last 16 bytes are loaded and shifted instead. The closing quote must come
+     * before end (the root's '}'). Returns its offset, or -1; escaped is set when a backslash
+     * was seen.
+     */
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nint SkipString(ref byte b, nint bufferLength, nint end, nint p, ref bool escaped)
+    {
+        p++;
+        while (true)
+        {
+            uint stops;
+            if (p <= bufferLength - Vector128<byte>.Count)
             {
-                range = default;
+                stops = StopBits(Vector128.LoadUnsafe(ref b, (nuint)p));
+                if (stops == 0)
+                {
+                    p += Vector128<byte>.Count;
+                    continue;
+                }
+            }
+            else
+            {
+                nint last = bufferLength - Vector128<byte>.Count;
+                stops = StopBits(Vector128.LoadUnsafe(ref b, (nuint)last)) >> (int)(p - last);
+                if (stops == 0)
+                {
+                    return -1;
+                }
+            }
+
+            p += BitOperations.TrailingZeroCount(stops);
+            if (p >= end)
+            {
                 return -1;
             }
 
-            p--; // back onto the closing quote
-        }
+            uint c = Unsafe.Add(ref b, p);
+            if (c == '"')
+            {
+                return p;
+            }
 
-        range = new ValueRange(start, p - start, escaped);
-        return p + 1;
+            if (c != '\\')
+            {
+                return -1; // an unescaped control character
+            }
+
+            escaped = true;
+            c = Unsafe.Add(ref b, p + 1);
+            if (c == 'u')
+            {
+                if (p + 6 > end || !IsHex4(ref b, p + 2))
+                {
+                    return -1;
+                }
+
+                p += 6;
+            }
+            else if (c is '"' or '\\' or '/' or 'b' or 'f' or 'n' or 'r' or 't')
+            {
+                p += 2;
+            }
+            else
+            {
+                return -1;
+            }
+        }
     }
 
-    // At a value that must be a non-negative integer that fits a long (no sign, fraction or exponent), or null.
-    private static int ScanOptionalInteger(ReadOnlySpan<byte> s, int i, out bool present, out long value)
+    // '"', '\' and everything below ' ' (unsigned: UTF-8 lead and continuation bytes are plain). XOR 2 maps
+    // '"' to ' ' and the control characters onto themselves, so one unsigned "at most ' '" covers both.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint StopBits(Vector128<byte> v)
     {
-        value = 0;
-        present = false;
-        if (s[i] == (byte)'n')
+        Vector128<byte> folded = v ^ Vector128.Create((byte)2);
+        return (Vector128.Equals(Vector128.Min(folded, Vector128.Create((byte)' ')), folded)
+            | Vector128.Equals(v, Vector128.Create((byte)'\\'))).ExtractMostSignificantBits();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsHex4(ref byte b, nint p) =>
+        char.IsAsciiHexDigit((char)Unsafe.Add(ref b, p)) && char.IsAsciiHexDigit((char)Unsafe.Add(ref b, p + 1))
+        && char.IsAsciiHexDigit((char)Unsafe.Add(ref b, p + 2)) && char.IsAsciiHexDigit((char)Unsafe.Add(ref b, p + 3));
+
+    // At a string value (c is '"') or null: the raw range between the quotes (absent for null), and whether it holds an escape.
+    private static nint ScanOptionalString(ref byte b, nint bufferLength, nint end, nint p, uint c, out ValueRange range)
+    {
+        range = default;
+        if (c != '"')
         {
-            return SkipLiteral(s, i, "null"u8);
+            return SkipNull(ref b, end, p);
         }
 
-        int p = i;
-        int end = Math.Min(s.Length, i + FastPathMaxDigits + 1);
-        ulong number = 0;
-        uint digit;
-        while (p < end && (digit = (uint)(s[p] - '0')) <= 9)
+        bool escaped = false;
+        nint close = SkipString(ref b, bufferLength, end, p, ref escaped);
+        if (close < 0)
         {
-            number = (number * 10) + digit;
+            return -1;
+        }
+
+        range = new ValueRange((int)(p + 1), (int)(close - p - 1), escaped);
+        return close + 1;
+    }
+
+    // After a name's closing quote: ':' and whitespace; the value's first byte (p at it), or 0 if the ':' is missing (0 starts no value).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint NextValue(ref byte b, nint close, out nint p)
+    {
+        if (Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref b, close)) == (BitConverter.IsLittleEndian ? QuoteColon : BinaryPrimitives.ReverseEndianness(QuoteColon)))
+        {
+            p = close + 2;
+        }
+        else
+        {
+            p = close + 1;
+            if (NextToken(ref b, ref p) != ':')
+            {
+                return 0;
+            }
+
             p++;
         }
 
-        int digits = p - i;
-        if (digits == 0 || digits > FastPathMaxDigits || number > long.MaxValue || (digits > 1 && s[i] == (byte)'0'))
+        return NextToken(ref b, ref p);
+    }
+
+    // The byte at p, or the first one after whitespace from p (p moves to it). Stops at the root's '}' at the latest.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint NextToken(ref byte b, ref nint p)
+    {
+        uint c = Unsafe.Add(ref b, p);
+        if (c <= ' ')
+        {
+            while (IsWhitespace(c))
+            {
+                c = Unsafe.Add(ref b, ++p);
+            }
+        }
+
+        return c;
+    }
+
+    /*
+     * At a root member's opening quote: when the bytes are exactly "name": for an envelope
+     * name, the field, with p moved past the ':'. One 16-byte compare with the quoted name and
+     * its ':' picked by the name's first letter replaces finding the closing quote, matching
+     * the name and finding the ':'. Field.None otherwise (any other or escaped name, whitespace
+     * before the ':', near the buffer's end): the caller takes the general path.
+     */
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Field KnownRootName(ref byte b, nint bufferLength, ref nint p)
+    {
+        if (p > bufferLength - Vector128<byte>.Count)
+        {
+            return Field.None;
+        }
+
+        Vector128<byte> bytes = Vector128.LoadUnsafe(ref b, (nuint)p);
+        (Field field, Vector128<byte> key, int length) = Unsafe.Add(ref b, p + 1) switch
+        {
+            (byte)'m' => (Field.MsgType, MsgTypeKey, ProtocolNames.MsgType.Length + 3),
+            (byte)'i' => (Field.Id, IdKey, ProtocolNames.Id.Length + 3),
+            (byte)'s' => (Field.SeqId, SeqIdKey, ProtocolNames.SeqId.Length + 3),
+            (byte)'r' => (Field.RequestId, RequestIdKey, ProtocolNames.RequestId.Length + 3),
+            (byte)'t' => (Field.Timestamp, TimestampKey, ProtocolNames.Timestamp.Length + 3),
+            (byte)'v' => (Field.Version, VersionKey, ProtocolNames.Version.Length + 3),
+            (byte)'p' => (Field.Payload, PayloadKey, ProtocolNames.Payload.Length + 3),
+            _ => (Field.None, default, 0),
+        };
+
+        uint need = (1u << length) - 1;
+        if (field == Field.None || (Vector128.Equals(bytes, key).ExtractMostSignificantBits() & need) != need)
+        {
+            return Field.None;
+        }
+
+        p += length;
+        return field;
+    }
+
+    // '"', the name, '"', ':' (at most 16 bytes), then zeros.
+    private static Vector128<byte> QuotedKey(ReadOnlySpan<byte> name)
+    {
+        Span<byte> key = stackalloc byte[Vector128<byte>.Count];
+        key.Clear();
+        key[0] = (byte)'"';
+        name.CopyTo(key[1..]);
+        key[name.Length + 1] = (byte)'"';
+        key[name.Length + 2] = (byte)':';
+        return Vector128.Create((ReadOnlySpan<byte>)key);
+    }
+
+    // The general path's name matches: a name (not escaped) that the pattern compare did not take.
+    private static Field RootField(ref byte b, nint start, nint length) =>
+        MatchFieldName(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, start), (int)length));
+
+    private static bool IsStrategyIdName(ref byte b, nint start, nint length) =>
+        length == ProtocolNames.StrategyId.Length
+        && MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref b, start), (int)length).SequenceEqual(ProtocolNames.StrategyId);
+
+    // Eight bytes as a little-endian word.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong ReadWord(ref byte b, nint p)
+    {
+        ulong word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b, p));
+        return BitConverter.IsLittleEndian ? word : BinaryPrimitives.ReverseEndianness(word);
+    }
+
+    // At a value that must be a non-negative integer that fits a long (no sign, fraction or exponent), or null; returns the offset past it.
+    private static nint ScanOptionalInteger(ref byte b, nint bufferLength, nint end, nint p, uint c, out bool present, out long value)
+    {
+        present = false;
+        value = 0;
+        if (c == 'n')
+        {
+            return SkipNull(ref b, end, p);
+        }
+
+        if (c - '0' > 9)
         {
             return -1;
         }
+
+        nint q = SkipDigits(ref b, bufferLength, p + 1);
+        nint digits = q - p;
 
         // A fraction or exponent: still a number, but not one these fields take here.
-        if ((uint)p < (uint)s.Length && s[p] is (byte)'.' or (byte)'e' or (byte)'E')
+        uint next = Unsafe.Add(ref b, q);
+        if (digits > FastPathMaxDigits || (digits > 1 && c == '0') || next == '.' || (next | 0x20) == 'e')
         {
             return -1;
         }
 
-        value = (long)number;
+        ulong number = 0;
+        for (nint i = p; i < q; i++)
+        {
+            number = (number * 10) + (uint)(Unsafe.Add(ref b, i) - '0');
+        }
+
+        if (number > long.MaxValue)
+        {
+            return -1;
+        }
+
         present = true;
-        return p;
+        value = (long)number;
+        return q;
     }
 
     // RFC 8259 §6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?; the caller checks what follows.
-    private static int SkipNumber(ReadOnlySpan<byte> s, int p)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nint SkipNumber(ref byte b, nint bufferLength, nint p, uint c)
     {
-        if (s[p] == (byte)'-')
+        if (c == '-')
         {
-            p++;
+            c = Unsafe.Add(ref b, ++p);
         }
 
-        if ((uint)p >= (uint)s.Length)
+        if (c == '0')
+        {
+            p++; // a digit after it is not a delimiter: the caller declines
+        }
+        else if (c - '1' <= 8)
+        {
+            p = SkipDigits(ref b, bufferLength, p + 1);
+        }
+        else
         {
             return -1;
         }
 
-        if (s[p] == (byte)'0')
+        c = Unsafe.Add(ref b, p);
+        if (c == '.')
         {
-            p++;
-        }
-        else if ((p = SkipDigits(s, p)) < 0)
-        {
-            return -1;
+            nint fraction = p + 1;
+            p = SkipDigits(ref b, bufferLength, fraction);
+            if (p == fraction)
+            {
+                return -1;
+            }
+
+            c = Unsafe.Add(ref b, p);
         }
 
-        if ((uint)p < (uint)s.Length && s[p] == (byte)'.' && (p = SkipDigits(s, p + 1)) < 0)
+        if ((c | 0x20) == 'e')
         {
-            return -1;
-        }
-
-        if ((uint)p < (uint)s.Length && (s[p] | 0x20) == (byte)'e')
-        {
-            p++;
-            if ((uint)p < (uint)s.Length && s[p] is (byte)'+' or (byte)'-')
+            c = Unsafe.Add(ref b, ++p);
+            if (c is '+' or '-')
             {
                 p++;
             }
 
-            p = SkipDigits(s, p);
+            nint exponent = p;
+            p = SkipDigits(ref b, bufferLength, exponent);
+            if (p == exponent)
+            {
+                return -1;
+            }
         }
 
         return p;
     }
 
-    // One or more digits; -1 if there is none.
-    private static int SkipDigits(ReadOnlySpan<byte> s, int p)
+    /*
+     * Past the ASCII digits from p: eight at a time, then one at a time up to the root's '}'.
+     * A byte is a digit when its XOR with '0' (t) is below 10, so t + 0x76 and t both leave the
+     * top bit clear. Adding across the whole word lets a byte carry into the next one, but only
+     * a byte that is not a digit carries, so every byte up to the first non-digit is judged
+     * right, and that first one is all the count needs.
+     */
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nint SkipDigits(ref byte b, nint bufferLength, nint p)
     {
-        int start = p;
-        while ((uint)p < (uint)s.Length && (uint)(s[p] - '0') <= 9)
+        while (p <= bufferLength - sizeof(ulong))
+        {
+            ulong x = ReadWord(ref b, p) ^ 0x3030303030303030;
+            ulong nonDigits = ((x + 0x7676767676767676) | x) & 0x8080808080808080;
+            if (nonDigits != 0)
+            {
+                return p + (nint)(ulong.TrailingZeroCount(nonDigits) >> 3);
+            }
+
+            p += sizeof(ulong);
+        }
+
+        while (Unsafe.Add(ref b, p) - (uint)'0' <= 9)
         {
             p++;
         }
 
-        return p > start ? p : -1;
+        return p;
     }
 
-    private static int SkipLiteral(ReadOnlySpan<byte> s, int i, ReadOnlySpan<byte> literal) =>
-        s[i..].StartsWith(literal) ? i + literal.Length : -1;
-
-    // RFC 8259 §2: space, tab, line feed, carriage return.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int SkipWhitespace(ReadOnlySpan<byte> s, int i)
-    {
-        while ((uint)i < (uint)s.Length && s[i] <= (byte)' ' && s[i] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r')
-        {
-            i++;
-        }
+    private static nint SkipNull(ref byte b, nint end, nint p) =>
+        p + 4 <= end && ReadAscii4(ref b, p) == NullWord ? p + 4 : -1;
 
-        return i;
+    // Four bytes as a little-endian word, to compare with the *Word constants.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint ReadAscii4(ref byte b, nint p)
+    {
+        uint word = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref b, p));
+        return BitConverter.IsLittleEndian ? word : BinaryPrimitives.ReverseEndianness(word);
+    }
+
+    // RFC 8259 §2: space, tab, line feed, carriage return (one bit each, tested with a shift).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsWhitespace(uint c) => c <= ' ' && ((WhitespaceBits >> (int)c) & 1) != 0;
+
+    // The kind of value each first byte starts (0: none), one table load instead of a chain of compares.
+    private static ReadOnlySpan<byte> ValueKinds =>
+    [
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x00
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x10
+        0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, // 0x20
+        4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 0, 0, // 0x30
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x40
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, // 0x50
+        0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 7, 0, // 0x60
+        0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, // 0x70
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x80
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x90
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xA0
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xB0
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xC0
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xD0
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xE0
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xF0
+    ];
+
+    [InlineArray(MinScanLength)]
+    private struct PaddedMessage
+    {
+        private byte _first;
+    }
+
+    [InlineArray(KeyMemoSlots)]
+    private struct KeyMemo
+    {
+        private Vector128<byte> _first;
     }
 }
