@@ -94,9 +94,9 @@ internal sealed class FeedDispatcher : IMessageHandler
                     _checkpoints.Anchor(envelope.StrategyId, envelope.SeqId);
                 }
 
-                return Deliver(payload, envelope, C2MessageType.Signal, StrategyOf(envelope));
+                return _queues.Deliver(payload, envelope, C2MessageType.Signal, StrategyOf(envelope));
             case MessageType.StrategyPositions:
-                return Shed(connection, envelope, payload) || Deliver(payload, envelope, C2MessageType.Positions, StrategyOf(envelope));
+                return Shed(connection, envelope, payload) || _queues.Deliver(payload, envelope, C2MessageType.Positions, StrategyOf(envelope));
             case MessageType.Gap:
                 if (Shed(connection, envelope, payload))
                 {
@@ -106,12 +106,12 @@ internal sealed class FeedDispatcher : IMessageHandler
                 _counters.Gaps++;
                 // The documented gap has "strategy_id": null: take the strategy from its channel, so the
                 // gap lands in the same partition as that strategy's signals.
-                return Deliver(payload, envelope, C2MessageType.Gap, AnnounceGap(payload, envelope));
+                return _queues.Deliver(payload, envelope, C2MessageType.Gap, AnnounceGap(payload, envelope));
             case MessageType.ConnectionConnected:
                 _connected.TrySetResult(Text(payload, envelope.Id));
                 return true;
             case MessageType.ConnectionDisconnected:
-                return Deliver(payload, envelope, C2MessageType.Disconnected, StrategyOf(envelope));
+                return _queues.Deliver(payload, envelope, C2MessageType.Disconnected, StrategyOf(envelope));
             case MessageType.SubscriptionAck:
                 Acknowledge(payload, envelope);
                 return true;
@@ -120,7 +120,7 @@ internal sealed class FeedDispatcher : IMessageHandler
                 return true;
             default:
                 // [CHOICE] unknown msg_types reach the application untouched.
-                return Deliver(payload, envelope, C2MessageType.Unknown, StrategyOf(envelope));
+                return _queues.Deliver(payload, envelope, C2MessageType.Unknown, StrategyOf(envelope));
         }
     }
 
@@ -187,9 +187,6 @@ internal sealed class FeedDispatcher : IMessageHandler
         _counters.HeartbeatsAcknowledged++;
         FeedMetrics.AckLatency.Record(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
     }
-
-    private bool Deliver(ReadOnlySpan<byte> payload, in Envelope envelope, C2MessageType type, long? strategyId)
-        => _queues.Deliver(payload, envelope, type, strategyId);
 
     private static long? StrategyOf(in Envelope envelope) => envelope.HasStrategyId ? envelope.StrategyId : null;
 

@@ -303,10 +303,12 @@ internal sealed class WebSocketConnection : IAsyncDisposable
                 Volatile.Write(ref _lastReceiveTicks, Environment.TickCount64);
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 FrameAction action = HandleFrames(ref buffer, handler, out FrameError error);
-                if (_lookedAhead != 0)
+                if (_lookedAhead != 0 && (_lookedAhead -= result.Buffer.Length - buffer.Length) <= 0)
                 {
-                    // Bytes a look-ahead already showed the handler stay shown once they are handled.
-                    _lookedAhead = Math.Max(0, _lookedAhead - (result.Buffer.Length - buffer.Length));
+                    // Handled past what a look-ahead showed the handler. The next look-ahead starts at a pause,
+                    // which comes right after a whole message: no fragmented message is open there.
+                    _lookedAhead = 0;
+                    _lookaheadInFragments = false;
                 }
 
                 // The batch is handed over, and its replies (heartbeat acks) leave in one write, before
@@ -498,7 +500,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         while (true)
         {
             OperationStatus status = FrameHeaderParser.TryParse(rest, _options.MaxMessageSize, out FrameHeader header, out _);
-            if (status == OperationStatus.InvalidData || header.Opcode == Opcode.Close)
+            if (status == OperationStatus.InvalidData)
             {
                 return true;
             }
@@ -506,6 +508,11 @@ internal sealed class WebSocketConnection : IAsyncDisposable
             if (status == OperationStatus.NeedMoreData || rest.Length < header.FrameLength)
             {
                 return false;
+            }
+
+            if (header.Opcode == Opcode.Close)
+            {
+                return true;
             }
 
             if (header.Opcode is Opcode.Text or Opcode.Binary or Opcode.Continuation)
