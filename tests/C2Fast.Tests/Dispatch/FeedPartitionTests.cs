@@ -241,33 +241,23 @@ public class FeedPartitionTests
         Assert.Equal(5, ReadSeq(reader));
     }
 
-    [Fact]
-    public void Deliver_DropOldestFull_OldestGoesAndIsCounted()
+    [Theory]
+    [InlineData(C2SlowConsumerPolicy.DropOldest, new long[] { 3, 4, 5, 6 })]
+    [InlineData(C2SlowConsumerPolicy.DropNewest, new long[] { 1, 2, 3, 4 })]
+    public void Deliver_DropPolicyFull_NeverPausesAndCountsEachDrop(C2SlowConsumerPolicy policy, long[] kept)
     {
-        var queues = new FeedQueues(Options(capacity: 4, policy: C2SlowConsumerPolicy.DropOldest));
+        var queues = new FeedQueues(Options(capacity: 4, policy: policy));
         for (int i = 1; i <= 6; i++)
         {
             Assert.True(Deliver(queues, i));
         }
 
         ChannelReader<C2FeedMessage> reader = queues.Reader(0);
-        Assert.Equal([3L, 4L, 5L, 6L], Enumerable.Range(0, 4).Select(_ => ReadSeq(reader)));
+        Assert.Equal(kept, Enumerable.Range(0, 4).Select(_ => ReadSeq(reader)));
+        Assert.False(reader.TryRead(out _));
         Assert.Equal(2, queues.Counters.SignalsDropped);
-        Assert.Equal(0, queues.QueuedBytes);
-    }
-
-    [Fact]
-    public void Deliver_DropNewestFull_NewcomerGoesAndIsCounted()
-    {
-        var queues = new FeedQueues(Options(capacity: 4, policy: C2SlowConsumerPolicy.DropNewest));
-        for (int i = 1; i <= 6; i++)
-        {
-            Assert.True(Deliver(queues, i));
-        }
-
-        ChannelReader<C2FeedMessage> reader = queues.Reader(0);
-        Assert.Equal([1L, 2L, 3L, 4L], Enumerable.Range(0, 4).Select(_ => ReadSeq(reader)));
         Assert.Equal(2, queues.Counters.MessagesDropped);
+        Assert.Equal(0, queues.QueuedBytes);
     }
 
     [Fact]
