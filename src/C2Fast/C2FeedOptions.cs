@@ -78,7 +78,9 @@ public sealed record C2FeedOptions
     /// without delivering them, only to answer the heartbeats among them at once (each is then not answered
     /// again when the loop resumes and delivers what it read). So a heartbeat that arrived behind a stalled
     /// consumer's backlog waits for neither the consumer nor <see cref="PausedAckInterval"/>. These bytes are
-    /// held on top of <see cref="MaxBufferedBytes"/>. Default 8 MiB; 0 turns the read-ahead off.
+    /// held on top of <see cref="MaxBufferedBytes"/>. The same look-ahead runs, at no memory cost, when one
+    /// socket read finds a backlog of 128 KiB or more (the loop fell behind a flood): the heartbeats in it
+    /// are answered before the loop works through it. Default 8 MiB; 0 turns both off.
     /// </summary>
     public int PausedReadAheadBytes { get; init; } = 8 * 1024 * 1024;
 

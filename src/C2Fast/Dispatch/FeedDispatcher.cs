@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using C2Fast.Framing;
 using C2Fast.Protocol;
 using C2Fast.Session;
@@ -32,6 +33,9 @@ internal sealed class FeedDispatcher : IMessageHandler
     private readonly int _maxDepth;
     private readonly TimeSpan _pausedAckInterval;
     private readonly TaskCompletionSource<string?> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>The longest message the look-ahead considers a heartbeat candidate (a heartbeat is about 100 bytes).</summary>
+    private const int HeartbeatCandidateMaxLength = 1024;
+
     private bool _shedding;
     private int _heartbeatsAckedAhead;
     private readonly CheckpointTracker? _checkpoints;
@@ -68,7 +72,7 @@ internal sealed class FeedDispatcher : IMessageHandler
             case MessageType.Heartbeat:
                 if (_heartbeatsAckedAhead > 0)
                 {
-                    _heartbeatsAckedAhead--; // answered while the loop was paused (OnLookahead)
+                    _heartbeatsAckedAhead--; // answered ahead (OnLookahead)
                 }
                 else
                 {
@@ -128,9 +132,19 @@ internal sealed class FeedDispatcher : IMessageHandler
     /// While paused, a heartbeat behind the backlog is answered at once; it is counted so that its second
     /// arrival, through <see cref="OnMessage"/> after the pause, is not answered again.
     /// </summary>
+    /// <summary>
+    /// A message not handled yet (the loop is paused or behind a backlog): a heartbeat is answered now, and
+    /// not again when the loop gets to it. The look-ahead sees every message, so a byte test picks the
+    /// candidates (short, naming <c>"heartbeat"</c>) and only those are validated and parsed; a heartbeat it
+    /// misses (escaped or padded past the limit) is simply answered by the loop.
+    /// </summary>
     public void OnLookahead(WebSocketConnection connection, ReadOnlySpan<byte> payload)
     {
-        if (EnvelopeParser.Parse(payload, out Envelope envelope, out _, _maxDepth) == OperationStatus.Done && envelope.Type == MessageType.Heartbeat)
+        if (payload.Length <= HeartbeatCandidateMaxLength
+            && payload.IndexOf("\"heartbeat\""u8) >= 0
+            && Utf8.IsValid(payload)
+            && EnvelopeParser.Parse(payload, out Envelope envelope, out _, _maxDepth) == OperationStatus.Done
+            && envelope.Type == MessageType.Heartbeat)
         {
             AckHeartbeat(connection);
             _heartbeatsAckedAhead++;

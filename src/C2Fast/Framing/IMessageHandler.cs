@@ -20,10 +20,12 @@ internal interface IMessageHandler
     void OnReadCompleted(WebSocketConnection connection);
 
     /// <summary>
-    /// Called on the read loop while it is paused, for each complete unfragmented text message (valid UTF-8)
-    /// that arrived past the pause point, in order and at most once each. The handler may answer it now
-    /// (<see cref="WebSocketConnection.QueueReply"/>) but must not deliver it: the same message reaches
-    /// <see cref="OnMessage"/> when the loop resumes.
+    /// Called on the read loop ahead of handling, while it is paused or when one read finds a backlog
+    /// (<see cref="WebSocketConnection.BacklogLookaheadBytes"/> or more), for each complete unfragmented text
+    /// message past the loop's position, in order and at most once each. The payload is not checked as UTF-8 yet
+    /// (the loop checks it when it gets there): the handler validates what it acts on. It may answer the message
+    /// now (<see cref="WebSocketConnection.QueueReply"/>) but must not deliver it: the same message reaches
+    /// <see cref="OnMessage"/> when the loop gets there.
     /// </summary>
     void OnLookahead(WebSocketConnection connection, ReadOnlySpan<byte> payload);
 

@@ -27,6 +27,12 @@ internal sealed class WebSocketConnection : IAsyncDisposable
 {
     private const int WriteBufferSize = 16 * 1024;
 
+    /// <summary>
+    /// A read that finds at least this many bytes past what was looked at already is a backlog: the loop will
+    /// take a while to get through it, so it is looked ahead first and the heartbeats in it are answered at once.
+    /// </summary>
+    internal const int BacklogLookaheadBytes = 128 * 1024;
+
     private readonly TransportConnection _transport;
     private readonly C2FeedOptions _options;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -40,7 +46,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
     private int _assemblyLength;
     private Utf8Validator _utf8;
     private readonly byte[] _pingPayload = new byte[125];
-    private long _lookedAhead;          // bytes past the consumed point that a paused look-ahead has shown the handler
+    private long _lookedAhead;          // bytes past the consumed point that a look-ahead has shown the handler
     private bool _lookaheadInFragments; // the look-ahead's last data frame left a fragmented message open
     private int _pingLength;
     private int _closeCode;
@@ -302,13 +308,21 @@ internal sealed class WebSocketConnection : IAsyncDisposable
                 ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
                 Volatile.Write(ref _lastReceiveTicks, Environment.TickCount64);
                 ReadOnlySequence<byte> buffer = result.Buffer;
+                if (_options.PausedReadAheadBytes != 0 && buffer.Length - _lookedAhead >= BacklogLookaheadBytes)
+                {
+                    // A backlog (the loop fell behind the socket): its heartbeats are answered before it is worked through.
+                    LookAhead(buffer, handler);
+                    if (_repliesLength != 0)
+                    {
+                        await FlushRepliesAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
                 FrameAction action = HandleFrames(ref buffer, handler, out FrameError error);
                 if (_lookedAhead != 0 && (_lookedAhead -= result.Buffer.Length - buffer.Length) <= 0)
                 {
-                    // Handled past what a look-ahead showed the handler. The next look-ahead starts at a pause,
-                    // which comes right after a whole message: no fragmented message is open there.
+                    // Handled past what a look-ahead showed the handler: the next one starts where the loop stands.
                     _lookedAhead = 0;
-                    _lookaheadInFragments = false;
                 }
 
                 // The batch is handed over, and its replies (heartbeat acks) leave in one write, before
@@ -496,6 +510,12 @@ internal sealed class WebSocketConnection : IAsyncDisposable
             return false;
         }
 
+        if (_lookedAhead == 0)
+        {
+            // Starting where the loop stands: inside a fragmented message if the loop is.
+            _lookaheadInFragments = _openMessage != Opcode.Continuation;
+        }
+
         ReadOnlySequence<byte> rest = buffer.Slice(_lookedAhead);
         while (true)
         {
@@ -524,13 +544,13 @@ internal sealed class WebSocketConnection : IAsyncDisposable
                     ReadOnlySequence<byte> payload = rest.Slice(header.HeaderLength, header.PayloadLength);
                     if (payload.IsSingleSegment)
                     {
-                        ShowLookahead(payload.FirstSpan, handler);
+                        handler.OnLookahead(this, payload.FirstSpan);
                     }
                     else
                     {
                         byte[] copy = ArrayPool<byte>.Shared.Rent((int)payload.Length);
                         payload.CopyTo(copy);
-                        ShowLookahead(copy.AsSpan(0, (int)payload.Length), handler);
+                        handler.OnLookahead(this, copy.AsSpan(0, (int)payload.Length));
                         ArrayPool<byte>.Shared.Return(copy);
                     }
                 }
@@ -538,15 +558,6 @@ internal sealed class WebSocketConnection : IAsyncDisposable
 
             _lookedAhead += header.FrameLength;
             rest = rest.Slice(header.FrameLength);
-        }
-    }
-
-    private void ShowLookahead(ReadOnlySpan<byte> payload, IMessageHandler handler)
-    {
-        // Invalid UTF-8 fails the connection when the loop gets there; it is not shown now.
-        if (Utf8.IsValid(payload))
-        {
-            handler.OnLookahead(this, payload);
         }
     }
 

@@ -200,6 +200,84 @@ public class ReadLoopTests
         Assert.True(handler.Pauses > 50, $"{handler.Pauses} pauses");
     }
 
+    [Fact]
+    public async Task Backlog_LookedAheadBeforeItIsHandled_EachWholeTextMessageShownOnce()
+    {
+        // The pump reads everything while the loop is held in its first reply flush (if it got a read in before):
+        // its next read is one backlog of ~450 KB, which the handler sees (whole unfragmented text messages only) before the loop
+        // handles any of it, and then every message is handled in order as usual.
+        const int Messages = 1500;
+        var frames = new List<byte[]>();
+        var lookable = new HashSet<int>();
+        for (int i = 0; i < Messages; i++)
+        {
+            string text = $"{i:D6}".PadRight(300, '.');
+            if (i % 50 == 25)
+            {
+                frames.Add(TestFrames.Text(text[..100], fin: false));
+                frames.Add(TestFrames.Server(TestFrames.OpContinuation, Encoding.UTF8.GetBytes(text[100..200]), fin: false));
+                frames.Add(TestFrames.Server(TestFrames.OpContinuation, Encoding.UTF8.GetBytes(text[200..]), fin: true));
+            }
+            else if (i % 70 == 35)
+            {
+                frames.Add(TestFrames.Binary(Encoding.UTF8.GetBytes(text)));
+            }
+            else
+            {
+                frames.Add(TestFrames.Text(text));
+                lookable.Add(i);
+            }
+        }
+
+        frames.Add(TestFrames.Close(1000));
+        var gate = new TaskCompletionSource();
+        var stream = new ScriptedStream(TestFrames.Concat([.. frames]), 4096) { WriteGate = gate.Task };
+        await using var connection = WebSocketConnection.Over(TransportConnection.FromStream(stream, 4096, readAheadBytes: 1024 * 1024), Options);
+        var handler = new LookaheadRecorder();
+        Task<CloseResult> run = connection.RunAsync(handler);
+        await stream.EndOfInput.WaitAsync(TimeSpan.FromSeconds(10));
+        gate.SetResult();
+        CloseResult result = await run.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1000, result.Code);
+        Assert.Equal(Enumerable.Range(0, Messages), handler.Events.Where(e => !e.Ahead).Select(e => e.Index));
+
+        // Shape: the first read's messages handled (none if the pump read everything before the loop's first
+        // read), then the backlog's shown, then the backlog handled.
+        int firstAhead = handler.Events.FindIndex(e => e.Ahead);
+        Assert.InRange(firstAhead, 0, 14); // a 4 KiB read holds 13 messages
+        int handledFirst = firstAhead;
+        List<int> ahead = handler.Events.Skip(firstAhead).TakeWhile(e => e.Ahead).Select(e => e.Index).ToList();
+        Assert.Equal(lookable.Where(i => i >= handledFirst), ahead);
+        Assert.All(handler.Events.Skip(firstAhead + ahead.Count), e => Assert.False(e.Ahead));
+    }
+
+    /// <summary>Records handled and looked-ahead messages by their 6-digit prefix; queues one reply on the first message.</summary>
+    private sealed class LookaheadRecorder : IMessageHandler
+    {
+        public List<(bool Ahead, int Index)> Events { get; } = [];
+
+        public bool OnMessage(WebSocketConnection connection, bool isText, ReadOnlySpan<byte> payload)
+        {
+            if (Events.Count == 0)
+            {
+                connection.QueueReply("first"u8); // its flush waits on the stream's write gate
+            }
+
+            Events.Add((false, int.Parse(Encoding.UTF8.GetString(payload[..6]))));
+            return true;
+        }
+
+        public void OnLookahead(WebSocketConnection connection, ReadOnlySpan<byte> payload) =>
+            Events.Add((true, int.Parse(Encoding.UTF8.GetString(payload[..6]))));
+
+        public void OnReadCompleted(WebSocketConnection connection)
+        {
+        }
+
+        public ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    }
+
     /// <summary>Records every message and asks for a pause after every seventh, resuming a moment later.</summary>
     private sealed class PausingRecorder : IMessageHandler
     {

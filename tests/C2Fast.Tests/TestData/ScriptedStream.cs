@@ -9,6 +9,7 @@ internal sealed class ScriptedStream : Stream
     private readonly byte[] _input;
     private readonly Random? _random;
     private readonly int _maxChunk;
+    private readonly TaskCompletionSource _endOfInput = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _position;
 
     public ScriptedStream(byte[] input, int maxChunk, int? seed = null)
@@ -19,6 +20,18 @@ internal sealed class ScriptedStream : Stream
     }
 
     public MemoryStream Written { get; } = new();
+
+    /// <summary>Completes once a read has returned 0: every input byte was read.</summary>
+    public Task EndOfInput => _endOfInput.Task;
+
+    /// <summary>
+    /// When set, every write first waits for it: holds the read loop in its first reply flush while the
+    /// transport's pump reads on, so the loop's next read finds a backlog.
+    /// </summary>
+    public Task? WriteGate { get; init; }
+
+    /// <summary>The size of every write, in order (unless <see cref="DiscardWrites"/>).</summary>
+    public List<int> WriteSizes { get; } = [];
 
     /// <summary>Drop what the client writes (allocation tests: a growing MemoryStream would allocate).</summary>
     public bool DiscardWrites { get; init; }
@@ -40,6 +53,11 @@ internal sealed class ScriptedStream : Stream
         int chunk = Math.Min(Math.Min(buffer.Length, _input.Length - _position), _random?.Next(1, _maxChunk + 1) ?? _maxChunk);
         _input.AsSpan(_position, chunk).CopyTo(buffer);
         _position += chunk;
+        if (chunk == 0 && buffer.Length != 0)
+        {
+            _endOfInput.TrySetResult();
+        }
+
         return chunk;
     }
 
@@ -52,11 +70,17 @@ internal sealed class ScriptedStream : Stream
         lock (Written)
         {
             Written.Write(buffer, offset, count);
+            WriteSizes.Add(count);
         }
     }
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (WriteGate is { IsCompleted: false } gate)
+        {
+            return WriteAfterAsync(gate, buffer, cancellationToken);
+        }
+
         if (DiscardWrites)
         {
             return ValueTask.CompletedTask;
@@ -65,9 +89,16 @@ internal sealed class ScriptedStream : Stream
         lock (Written)
         {
             Written.Write(buffer.Span);
+            WriteSizes.Add(buffer.Length);
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    private async ValueTask WriteAfterAsync(Task gate, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken);
+        await WriteAsync(buffer, cancellationToken);
     }
 
     public override void Flush()
