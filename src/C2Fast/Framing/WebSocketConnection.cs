@@ -33,6 +33,13 @@ internal sealed class WebSocketConnection : IAsyncDisposable
     /// </summary>
     internal const int BacklogLookaheadBytes = 128 * 1024;
 
+    /// <summary>
+    /// After handling this many bytes of one read, the loop hands the batch over (wakes consumers, flushes
+    /// acks) and reads again, so what arrived meanwhile is looked at (and its heartbeats answered) without
+    /// waiting for the loop to work through a multi-megabyte backlog.
+    /// </summary>
+    internal const int MaxBytesPerRead = 256 * 1024;
+
     private readonly TransportConnection _transport;
     private readonly C2FeedOptions _options;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -343,6 +350,10 @@ internal sealed class WebSocketConnection : IAsyncDisposable
                         KeepForNextRead(input, buffer);
                         await SendPongAsync(cancellationToken).ConfigureAwait(false);
                         continue;
+                    case FrameAction.Yield:
+                        // MaxBytesPerRead handled: read again at once, with what arrived meanwhile.
+                        KeepForNextRead(input, buffer);
+                        continue;
                     case FrameAction.Pause:
                         // Backpressure: keep what is buffered, deliver nothing more until the handler has room.
                         KeepForNextRead(input, buffer);
@@ -563,13 +574,15 @@ internal sealed class WebSocketConnection : IAsyncDisposable
 
     /// <summary>
     /// Handles every complete frame at the start of <paramref name="buffer"/> and slices them off, stopping
-    /// early after a frame that needs the loop (pong, close, pause) or at a violation (the failing frame stays).
+    /// early after a frame that needs the loop (pong, close, pause), once <see cref="MaxBytesPerRead"/> are handled
+    /// (yield), or at a violation (the failing frame stays).
     /// Frames wholly inside the first segment are handled straight from its span, with no per-frame sequence
     /// slicing; a frame that straddles segments is copied out once and handled the same way.
     /// </summary>
     private FrameAction HandleFrames(ref ReadOnlySequence<byte> buffer, IMessageHandler handler, out FrameError error)
     {
         long maxMessage = _options.MaxMessageSize;
+        long handled = 0;
         while (true)
         {
             ReadOnlySpan<byte> span = buffer.FirstSpan;
@@ -608,6 +621,12 @@ internal sealed class WebSocketConnection : IAsyncDisposable
             if (action != FrameAction.None)
             {
                 return action;
+            }
+
+            handled += offset;
+            if (handled >= MaxBytesPerRead && !buffer.IsEmpty)
+            {
+                return FrameAction.Yield;
             }
 
             // No complete frame is left in that span: the next one is not all here yet, or it lies in (or
@@ -1017,5 +1036,6 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         Close,
         Fail,
         Pause,
+        Yield,
     }
 }

@@ -204,9 +204,9 @@ public class ReadLoopTests
     public async Task Backlog_LookedAheadBeforeItIsHandled_EachWholeTextMessageShownOnce()
     {
         // The pump reads everything while the loop is held in its first reply flush (if it got a read in before):
-        // its next read is one backlog of ~450 KB, which the handler sees (whole unfragmented text messages only) before the loop
+        // its next read is one backlog of ~900 KB, which the handler sees (whole unfragmented text messages only) before the loop
         // handles any of it, and then every message is handled in order as usual.
-        const int Messages = 1500;
+        const int Messages = 3000;
         var frames = new List<byte[]>();
         var lookable = new HashSet<int>();
         for (int i = 0; i < Messages; i++)
@@ -250,6 +250,10 @@ public class ReadLoopTests
         List<int> ahead = handler.Events.Skip(firstAhead).TakeWhile(e => e.Ahead).Select(e => e.Index).ToList();
         Assert.Equal(lookable.Where(i => i >= handledFirst), ahead);
         Assert.All(handler.Events.Skip(firstAhead + ahead.Count), e => Assert.False(e.Ahead));
+
+        // The backlog is handed over in parts (MaxBytesPerRead each), not in one go at its end.
+        int backlog = frames.Skip(handledFirst).Sum(f => f.Length);
+        Assert.True(handler.ReadsCompleted > backlog / WebSocketConnection.MaxBytesPerRead, $"{handler.ReadsCompleted} reads completed for a {backlog}-byte backlog");
     }
 
     /// <summary>Records handled and looked-ahead messages by their 6-digit prefix; queues one reply on the first message.</summary>
@@ -268,12 +272,12 @@ public class ReadLoopTests
             return true;
         }
 
+        public int ReadsCompleted { get; private set; }
+
         public void OnLookahead(WebSocketConnection connection, ReadOnlySpan<byte> payload) =>
             Events.Add((true, int.Parse(Encoding.UTF8.GetString(payload[..6]))));
 
-        public void OnReadCompleted(WebSocketConnection connection)
-        {
-        }
+        public void OnReadCompleted(WebSocketConnection connection) => ReadsCompleted++;
 
         public ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
