@@ -24,6 +24,9 @@ namespace C2Fast.Dispatch;
 /// </remarks>
 internal sealed class FeedDispatcher : IMessageHandler
 {
+    /// <summary>The longest message the look-ahead considers a heartbeat candidate (a heartbeat is about 100 bytes).</summary>
+    private const int HeartbeatCandidateMaxLength = 1024;
+
     private readonly FeedQueues _queues;
     private readonly FeedCounters _counters;
     private readonly SequenceTracker _sequences;
@@ -33,9 +36,6 @@ internal sealed class FeedDispatcher : IMessageHandler
     private readonly int _maxDepth;
     private readonly TimeSpan _pausedAckInterval;
     private readonly TaskCompletionSource<string?> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    /// <summary>The longest message the look-ahead considers a heartbeat candidate (a heartbeat is about 100 bytes).</summary>
-    private const int HeartbeatCandidateMaxLength = 1024;
-
     private bool _shedding;
     private int _heartbeatsAckedAhead;
     private readonly CheckpointTracker? _checkpoints;
@@ -129,12 +129,9 @@ internal sealed class FeedDispatcher : IMessageHandler
     }
 
     /// <summary>
-    /// While paused, a heartbeat behind the backlog is answered at once; it is counted so that its second
-    /// arrival, through <see cref="OnMessage"/> after the pause, is not answered again.
-    /// </summary>
-    /// <summary>
-    /// A message not handled yet (the loop is paused or behind a backlog): a heartbeat is answered now, and
-    /// not again when the loop gets to it. The look-ahead sees every message, so a byte test picks the
+    /// A message not handled yet (the loop is paused or behind a backlog): a heartbeat is answered now and
+    /// counted, so that its second arrival, through <see cref="OnMessage"/>, is not answered again. The
+    /// look-ahead sees every message, so a byte test picks the
     /// candidates (short, naming <c>"heartbeat"</c>) and only those are validated and parsed; a heartbeat it
     /// misses (escaped or padded past the limit) is simply answered by the loop.
     /// </summary>
