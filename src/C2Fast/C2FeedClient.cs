@@ -142,7 +142,8 @@ public sealed class C2FeedClient : IAsyncDisposable
 
     /// <summary>
     /// Completes when the feed ends for good: successfully after <see cref="CloseAsync"/>; faulted with a
-    /// <see cref="C2FeedException"/> after a 401, when reconnecting is off, or when the attempts ran out.
+    /// <see cref="C2FeedException"/> after a 401, when reconnecting is off, when the attempts ran out, or when
+    /// the <see cref="C2FeedOptions.InlineHandler"/> threw (<see cref="C2FeedError.HandlerFailed"/>).
     /// </summary>
     public Task Completion => _completion.Task;
 
@@ -153,14 +154,16 @@ public sealed class C2FeedClient : IAsyncDisposable
     /// Every delivered message, in order, when there is one partition (the default). Dispose each
     /// message after use. Completes when the connection has ended and the queue is drained.
     /// </summary>
-    /// <exception cref="InvalidOperationException">There are several partitions: use <see cref="GetPartition"/> or <see cref="RunConsumersAsync"/>.</exception>
+    /// <exception cref="InvalidOperationException">There are several partitions: use <see cref="GetPartition"/> or <see cref="RunConsumersAsync"/>; or messages go to <see cref="C2FeedOptions.InlineHandler"/>.</exception>
     public ChannelReader<C2FeedMessage> Messages => PartitionCount == 1
-        ? _queues.Reader(0)
+        ? GetPartition(0)
         : throw new InvalidOperationException("With several partitions read each one with GetPartition(i), or use RunConsumersAsync.");
 
     /// <summary>The messages of one partition: the strategies whose id modulo <see cref="PartitionCount"/> is <paramref name="index"/>, in order.</summary>
+    /// <exception cref="InvalidOperationException">Messages go to <see cref="C2FeedOptions.InlineHandler"/>, not to the queues.</exception>
     public ChannelReader<C2FeedMessage> GetPartition(int index)
     {
+        ThrowIfInline();
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, PartitionCount);
         return _queues.Reader(index);
@@ -174,9 +177,11 @@ public sealed class C2FeedClient : IAsyncDisposable
     /// in order within its partition, and disposing the message when the handler returns.
     /// </summary>
     /// <returns>Completes when the feed has ended and every queued message was handled, or faults with the first handler exception.</returns>
+    /// <exception cref="InvalidOperationException">Messages go to <see cref="C2FeedOptions.InlineHandler"/>, not to the queues.</exception>
     public Task RunConsumersAsync(Func<C2FeedMessage, CancellationToken, ValueTask> handler, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(handler);
+        ThrowIfInline();
         var consumers = new Task[PartitionCount];
         for (int i = 0; i < consumers.Length; i++)
         {
@@ -185,6 +190,14 @@ public sealed class C2FeedClient : IAsyncDisposable
         }
 
         return Task.WhenAll(consumers);
+    }
+
+    private void ThrowIfInline()
+    {
+        if (_options.InlineHandler is not null)
+        {
+            throw new InvalidOperationException("This client hands every message to its InlineHandler; there are no queues to read.");
+        }
     }
 
     /// <summary>Connects, upgrades and waits for <c>connection.connected</c>, all within <see cref="C2FeedOptions.ConnectTimeout"/>.</summary>
@@ -462,7 +475,7 @@ public sealed class C2FeedClient : IAsyncDisposable
         while (true)
         {
             error = await AwaitLoopAsync(loop).ConfigureAwait(false);
-            if (_closing || !_options.Reconnect || error is null or { Error: C2FeedError.AuthenticationFailed })
+            if (_closing || !_options.Reconnect || error is null or { Error: C2FeedError.AuthenticationFailed or C2FeedError.HandlerFailed })
             {
                 break;
             }

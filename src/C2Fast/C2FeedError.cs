@@ -51,4 +51,7 @@ public enum C2FeedError
 
     /// <summary>A subscribe would exceed <see cref="C2FeedOptions.MaxSubscriptions"/> (100 per connection [DOC]); nothing was sent.</summary>
     SubscriptionLimitExceeded,
+
+    /// <summary>The <see cref="C2FeedOptions.InlineHandler"/> threw (see <see cref="Exception.InnerException"/>); the connection was dropped and is not retried.</summary>
+    HandlerFailed,
 }

@@ -55,7 +55,7 @@ public sealed class C2FeedException : Exception
 
     /// <summary>Whether trying again later may succeed (not for a bad key, a rejected request or a local limit).</summary>
     public bool IsRetryable => Error is not (C2FeedError.AuthenticationFailed or C2FeedError.ConnectionNotOpen
-        or C2FeedError.ServerError or C2FeedError.SubscriptionLimitExceeded);
+        or C2FeedError.ServerError or C2FeedError.SubscriptionLimitExceeded or C2FeedError.HandlerFailed);
 }
 
 /// <summary>All throws go through here so hot methods stay small and inlinable.</summary>

@@ -17,7 +17,8 @@ namespace C2Fast;
 /// late second <see cref="Dispose"/> would return that later message (a disposed, not yet reused
 /// lease throws <see cref="ObjectDisposedException"/>). Under <see cref="C2FeedClient.RunConsumersAsync"/>
 /// the runner disposes for you. Disposing a signal is what tells the client it was handled
-/// (the checkpoint moves). Envelope fields are read without allocating; the typed and string
+/// (the checkpoint moves). A message given to <see cref="C2FeedOptions.InlineHandler"/> is the
+/// exception: it is the client's, valid only during the handler's call, and needs no dispose. Envelope fields are read without allocating; the typed and string
 /// accessors allocate on demand.
 /// </remarks>
 public sealed class C2FeedMessage : IDisposable
@@ -133,6 +134,11 @@ public sealed class C2FeedMessage : IDisposable
     /// <summary>Returns the lease to the pool. The message must not be used afterwards.</summary>
     public void Dispose()
     {
+        if (IsInline)
+        {
+            return; // the loop's own instance: it is closed when the handler returns
+        }
+
         FeedPartition? owner = Interlocked.Exchange(ref _owner, null);
         owner?.Recycle(this);
     }
@@ -141,7 +147,10 @@ public sealed class C2FeedMessage : IDisposable
     public override string ToString()
         => _owner is null ? "C2FeedMessage (disposed)" : $"{_type} strategy={_strategyId} seq={(_hasSeqId ? _seqId : null)} ({_length} B)";
 
-    /// <summary>Fills a pooled instance with a copy of <paramref name="json"/> (loop thread).</summary>
+    /// <summary>
+    /// Fills a pooled instance with a copy of <paramref name="json"/> (loop thread). An inline instance is given
+    /// the first partition only as its "open" mark: it is never recycled (see <see cref="Dispose"/>).
+    /// </summary>
     internal void Fill(FeedPartition owner, ReadOnlySpan<byte> json, in Envelope envelope, C2MessageType type, long? strategyId)
     {
         int length = json.Length;
@@ -198,6 +207,15 @@ public sealed class C2FeedMessage : IDisposable
     /// <summary>Whether the pool keeps this instance (see <see cref="LeasePool"/>).</summary>
     internal bool IsPooled { get; }
 
+    /// <summary>Whether this is the instance an <see cref="C2FeedOptions.InlineHandler"/> sees (never pooled, never disposed).</summary>
+    internal bool IsInline { get; private init; }
+
+    /// <summary>The one reusable message of an inline handler; <see cref="Fill"/> opens it, <see cref="CloseInline"/> closes it.</summary>
+    internal static C2FeedMessage CreateInline() => new(LeasePool.InitialCapacity, pooled: false) { IsInline = true };
+
+    /// <summary>Ends an inline handler's call: reading the message from now on throws, until the next <see cref="Fill"/>.</summary>
+    internal void CloseInline() => _owner = null;
+
     /// <summary>The next free lease in a <see cref="LeasePool"/> list.</summary>
     internal C2FeedMessage? NextFree { get; set; }
 
@@ -245,5 +263,7 @@ public sealed class C2FeedMessage : IDisposable
         }
     }
 
-    private static void ThrowDisposed() => throw new ObjectDisposedException(nameof(C2FeedMessage), "The message was disposed and its lease returned to the pool.");
+    private void ThrowDisposed() => throw new ObjectDisposedException(
+        nameof(C2FeedMessage),
+        IsInline ? "An inline message is valid only during the handler's call; copy what you need to keep." : "The message was disposed and its lease returned to the pool.");
 }

@@ -108,6 +108,35 @@ public sealed record C2FeedOptions
     /// <summary>What to do past <see cref="MaxBufferedBytes"/> or a full partition. Default <see cref="C2SlowConsumerPolicy.Wait"/> (never loses a signal).</summary>
     public C2SlowConsumerPolicy SlowConsumerPolicy { get; init; } = C2SlowConsumerPolicy.Wait;
 
+    /// <summary>
+    /// Optional: deliver every message on the read loop's own thread instead of through the consumer
+    /// queues. Default null (queues: <see cref="C2FeedClient.Messages"/> and the partitions).
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// For a single consumer that does little per message and wants the lowest latency and CPU: no
+    /// queue, no lease pool, no thread hop. The handler is called once per message, in order, with a
+    /// <see cref="C2FeedMessage"/> that is valid only during the call (the client reuses it for the
+    /// next message, and reading it afterwards throws <see cref="ObjectDisposedException"/>). Keep what
+    /// you need by copying it (for example <see cref="C2FeedMessage.Json"/>.<c>ToArray()</c>);
+    /// <see cref="C2FeedMessage.Dispose"/> is not needed and does nothing here. A signal is committed to
+    /// the checkpoint when the handler returns.
+    /// </para>
+    /// <para>
+    /// The handler runs where heartbeats are answered: while it runs, nothing is read and no heartbeat
+    /// is acknowledged, and the server drops a connection that does not answer within 40 s. It must not
+    /// block, and must not wait for this client's own requests (a subscribe waits for an answer only the
+    /// loop can read). Slow work belongs on the queues instead. If the handler throws, the connection is
+    /// dropped and the client completes with <see cref="C2FeedError.HandlerFailed"/> (no reconnect, and
+    /// the message is not committed, so a restart from the checkpoint sees it again).
+    /// </para>
+    /// <para>
+    /// With a handler, <see cref="ConsumerPartitions"/> must be 1 and <see cref="SlowConsumerPolicy"/>
+    /// <see cref="C2SlowConsumerPolicy.Wait"/>: the handler's own pace is the backpressure.
+    /// </para>
+    /// </remarks>
+    public Action<C2FeedMessage>? InlineHandler { get; init; }
+
     /// <summary>How <c>resume_from</c> is sent. [CHOICE] Default <see cref="C2ResumeFromFormat.String"/>.</summary>
     public C2ResumeFromFormat ResumeFromFormat { get; init; } = C2ResumeFromFormat.String;
 
@@ -241,6 +270,16 @@ public sealed record C2FeedOptions
         if (!Enum.IsDefined(SlowConsumerPolicy))
         {
             throw new ArgumentOutOfRangeException(nameof(SlowConsumerPolicy), SlowConsumerPolicy, "Not a defined policy.");
+        }
+
+        if (InlineHandler is not null && ConsumerPartitions != 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ConsumerPartitions), ConsumerPartitions, "Must be 1 with an InlineHandler (it has no partitions).");
+        }
+
+        if (InlineHandler is not null && SlowConsumerPolicy != C2SlowConsumerPolicy.Wait)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SlowConsumerPolicy), SlowConsumerPolicy, "Must be Wait with an InlineHandler (it queues nothing to drop).");
         }
 
         if (!Enum.IsDefined(ResumeFromFormat))

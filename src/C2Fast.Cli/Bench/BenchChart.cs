@@ -29,7 +29,7 @@ internal static class BenchChart
     private const int GridRows = 14;
 
     /// <summary>C2Fast first and vivid; the others in a cool, muted range (raw drain lightest: it is the ceiling, not a client).</summary>
-    private static readonly string[] Palette = ["#E4572E", "#1F4E79", "#4F81BD", "#76B7B2", "#7F7F7F", "#C9C9C9"];
+    private static readonly string[] Palette = ["#E4572E", "#F3A712", "#1F4E79", "#4F81BD", "#76B7B2", "#7F7F7F", "#C9C9C9"];
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 

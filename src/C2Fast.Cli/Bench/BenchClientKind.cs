@@ -6,6 +6,9 @@ internal enum BenchClientKind
     /// <summary><c>C2FeedClient</c>: the consumer reads msg_type and seq_id and disposes the lease.</summary>
     C2Fast,
 
+    /// <summary><c>C2FeedClient</c> with an <c>InlineHandler</c>: msg_type and seq_id read on the read loop, no queue.</summary>
+    C2FastInline,
+
     /// <summary><c>ClientWebSocket</c> + <c>System.Text.Json</c> (source-generated) into an envelope class.</summary>
     ClientWebSocketStj,
 
@@ -27,13 +30,14 @@ internal static class BenchClients
 {
     public static readonly BenchClientKind[] All =
     [
-        BenchClientKind.C2Fast, BenchClientKind.ClientWebSocketStj, BenchClientKind.ClientWebSocketReader,
+        BenchClientKind.C2Fast, BenchClientKind.C2FastInline, BenchClientKind.ClientWebSocketStj, BenchClientKind.ClientWebSocketReader,
         BenchClientKind.WebsocketClient, BenchClientKind.Python, BenchClientKind.Raw,
     ];
 
     public static string Name(BenchClientKind kind) => kind switch
     {
         BenchClientKind.C2Fast => "c2fast",
+        BenchClientKind.C2FastInline => "c2fast-inline",
         BenchClientKind.ClientWebSocketStj => "cws-stj",
         BenchClientKind.ClientWebSocketReader => "cws-reader",
         BenchClientKind.WebsocketClient => "websocket-client",
@@ -44,6 +48,7 @@ internal static class BenchClients
     public static string Description(BenchClientKind kind) => kind switch
     {
         BenchClientKind.C2Fast => "C2FeedClient; consumer reads msg_type + seq_id, disposes the lease",
+        BenchClientKind.C2FastInline => "C2FeedClient with an InlineHandler: msg_type + seq_id read on the read loop, no queue",
         BenchClientKind.ClientWebSocketStj => "ClientWebSocket + System.Text.Json (source-generated) into an envelope class",
         BenchClientKind.ClientWebSocketReader => "ClientWebSocket + hand-written Utf8JsonReader scan of msg_type and seq_id",
         BenchClientKind.WebsocketClient => "Websocket.Client 5.5.1 (NuGet) + System.Text.Json (source-generated)",

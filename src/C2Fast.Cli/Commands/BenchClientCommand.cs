@@ -13,7 +13,7 @@ namespace C2Fast.Cli.Commands;
 /// </summary>
 internal sealed class BenchClientCommand
 {
-    private readonly Option<string> _client = new("--client") { Description = "c2fast, cws-stj, cws-reader, websocket-client or raw.", Required = true };
+    private readonly Option<string> _client = new("--client") { Description = "c2fast, c2fast-inline, cws-stj, cws-reader, websocket-client or raw.", Required = true };
     private readonly Option<Uri> _url = new("--url") { Description = "The simulator endpoint.", Required = true, CustomParser = r => new Uri(r.Tokens[0].Value) };
     private readonly Option<FileInfo?> _ca = new("--ca") { Description = "The simulator's CA (PEM) for wss." };
     private readonly Option<string> _apiKey = new("--api-key") { Description = "API key.", DefaultValueFactory = _ => C2SimulatorOptions.DemoApiKey };
@@ -69,6 +69,7 @@ internal sealed class BenchClientCommand
         IBenchClient client = kind switch
         {
             BenchClientKind.C2Fast => new C2FastBenchClient(),
+            BenchClientKind.C2FastInline => new C2FastBenchClient(inline: true),
             BenchClientKind.ClientWebSocketStj => new ClientWebSocketStjClient(),
             BenchClientKind.ClientWebSocketReader => new ClientWebSocketReaderClient(),
             BenchClientKind.WebsocketClient => new WebsocketClientBenchClient(),

@@ -30,6 +30,8 @@ internal sealed class FeedQueues
     private readonly long _resumeBytes;
     private readonly C2SlowConsumerPolicy _policy;
     private readonly SemaphoreSlim _room = new(0);
+    private readonly Action<C2FeedMessage>? _inline;
+    private readonly C2FeedMessage? _inlineMessage; // the one reusable message an inline handler sees
 
     // Producer-written totals (read by statistics on other threads).
     private long _queuedBytesTotal;
@@ -45,6 +47,8 @@ internal sealed class FeedQueues
         _maxBytes = options.MaxBufferedBytes;
         _resumeBytes = options.MaxBufferedBytes / 2;
         _policy = options.SlowConsumerPolicy;
+        _inline = options.InlineHandler;
+        _inlineMessage = _inline is null ? null : C2FeedMessage.CreateInline();
         _pool = new LeasePool(options.MessagePoolSize);
         _partitions = new FeedPartition[options.ConsumerPartitions];
         for (int i = 0; i < _partitions.Length; i++)
@@ -89,7 +93,7 @@ internal sealed class FeedQueues
     /// <summary>Raised (on the loop) when a drop happened and no notice is outstanding.</summary>
     public event Action? DropNotice;
 
-    /// <summary>Called on the consumer's thread when a delivered signal's lease is disposed (the checkpoint commit).</summary>
+    /// <summary>Called on the consumer's thread when a delivered signal's lease is disposed, or on the loop when the inline handler returns (the checkpoint commit).</summary>
     public Action<long, long>? OnConsumed { get; set; }
 
     public ChannelReader<C2FeedMessage> Reader(int partition) => _partitions[partition];
@@ -106,6 +110,12 @@ internal sealed class FeedQueues
     /// <summary>Copies a message into a lease and queues it (loop thread). False asks the loop to pause.</summary>
     public bool Deliver(ReadOnlySpan<byte> json, in Protocol.Envelope envelope, C2MessageType type, long? strategyId)
     {
+        if (_inline is not null)
+        {
+            DeliverInline(json, envelope, type, strategyId);
+            return true; // the handler's pace is the backpressure
+        }
+
         int index = PartitionOf(strategyId ?? 0);
         FeedPartition partition = _partitions[index];
         if (_policy != C2SlowConsumerPolicy.Wait && !MakeRoom(partition, json.Length, type == C2MessageType.Signal))
@@ -132,6 +142,36 @@ internal sealed class FeedQueues
         }
 
         return !OverBudget(0);
+    }
+
+    /// <summary>
+    /// <see cref="C2FeedOptions.InlineHandler"/>: the message is shown to the handler here, on the loop
+    /// thread, in the one reusable instance, which is closed again when the handler returns. A signal
+    /// the handler returned from is committed; one it threw on is not.
+    /// </summary>
+    /// <exception cref="C2FeedException"><see cref="C2FeedError.HandlerFailed"/>, with the handler's exception inside.</exception>
+    private void DeliverInline(ReadOnlySpan<byte> json, in Protocol.Envelope envelope, C2MessageType type, long? strategyId)
+    {
+        C2FeedMessage message = _inlineMessage!;
+        message.Fill(_partitions[0], json, envelope, type, strategyId);
+        Counters.MessagesDelivered++;
+        try
+        {
+            _inline!(message);
+        }
+#pragma warning disable CA1031 // Whatever the application throws ends the connection as the one typed error.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            message.CloseInline();
+            throw ThrowHelper.Create(C2FeedError.HandlerFailed, $"The inline handler threw on a {type} message: {ex.Message}", inner: ex);
+        }
+
+        message.CloseInline();
+        if (message.TryGetCommit(out long committedStrategy, out long seqId))
+        {
+            OnConsumed?.Invoke(committedStrategy, seqId);
+        }
     }
 
     /// <summary>End of a socket read: readers waiting for what was delivered are woken (loop thread).</summary>

@@ -5,10 +5,11 @@ namespace C2Fast.Cli.Bench.Clients;
 
 /// <summary>
 /// C2Fast as an application uses it: <see cref="C2FeedClient.Messages"/>, a consumer that reads the message type and
-/// seq_id and disposes the lease. Heartbeats are acknowledged by the read loop and never reach the consumer, so they
+/// seq_id and disposes the lease; or (<c>inline</c>) an <see cref="C2FeedOptions.InlineHandler"/> that reads the same
+/// two fields on the read loop. Heartbeats are acknowledged by the read loop and never reach the consumer, so they
 /// are counted from <see cref="C2FeedClient.GetStatistics"/>.
 /// </summary>
-internal sealed class C2FastBenchClient : IBenchClient
+internal sealed class C2FastBenchClient(bool inline = false) : IBenchClient
 {
     public async Task<BenchClientResult> RunAsync(BenchClientArgs args, Func<Task> ready, BenchProgress progress, CancellationToken cancellationToken)
     {
@@ -19,6 +20,19 @@ internal sealed class C2FastBenchClient : IBenchClient
             TrustedCaCertificate = args.Ca,
             Reconnect = false, // a bench run that loses its connection must fail, not hide it
         };
+        var meter = new BenchMeter();
+        long target = args.Messages - args.Heartbeats; // what the consumer sees
+        InlineConsumer? inlineConsumer = null;
+        if (inline)
+        {
+            if (args.Mode == BenchClientMode.Stall)
+            {
+                throw new InvalidOperationException("An inline handler has no queue to stall.");
+            }
+
+            inlineConsumer = new InlineConsumer(target, meter, progress);
+            options = options with { InlineHandler = inlineConsumer.Handle };
+        }
         if (args.BudgetBytes is long budget)
         {
             // The budget must hold one message of MaxMessageSize (16 MiB by default): a small test budget lowers that too.
@@ -29,8 +43,12 @@ internal sealed class C2FastBenchClient : IBenchClient
         await using (client.ConfigureAwait(false))
         {
             await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
-            var meter = new BenchMeter();
-            meter.Start();
+            meter.Start(); // the flood starts after READY, so an inline handler has seen nothing yet
+            if (inlineConsumer is not null)
+            {
+                inlineConsumer.Client = client;
+            }
+
             await ready().ConfigureAwait(false);
 
             BenchStallSample? stall = null;
@@ -39,15 +57,21 @@ internal sealed class C2FastBenchClient : IBenchClient
                 stall = await StallAsync(client, args, cancellationToken).ConfigureAwait(false);
             }
 
-            long target = args.Messages - args.Heartbeats; // what the consumer sees
             long delivered = 0;
             long checksum = 0;
             long windowAt = Math.Max(1, target / 10);
-            ChannelReader<C2FeedMessage> reader = client.Messages;
             // The wait takes no token: a cancellable wait allocates a waiter each time the queue runs dry. The run's
             // time limit disposes the client instead, which completes the queue.
             using CancellationTokenRegistration onTimeout = cancellationToken.Register(static c => _ = ((C2FeedClient)c!).DisposeAsync().AsTask(), client);
-            while (delivered < target && await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+            if (inlineConsumer is not null)
+            {
+                await Task.WhenAny(inlineConsumer.Done, client.Completion).ConfigureAwait(false);
+                delivered = inlineConsumer.Delivered;
+            }
+
+            // Inline, there are no queues to read: the loop below is skipped.
+            ChannelReader<C2FeedMessage>? reader = inlineConsumer is null ? client.Messages : null;
+            while (reader is not null && delivered < target && await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 while (delivered < target && reader.TryRead(out C2FeedMessage? message))
                 {
@@ -83,12 +107,53 @@ internal sealed class C2FastBenchClient : IBenchClient
             }
 
             meter.Stop();
-            GC.KeepAlive(checksum);
+            GC.KeepAlive(checksum + (inlineConsumer?.Checksum ?? 0));
             C2FeedStatistics stats = client.GetStatistics();
             Volatile.Write(ref progress.Messages, delivered + stats.HeartbeatsAcknowledged);
             BenchClientResult result = meter.Result(args.Client, delivered + stats.HeartbeatsAcknowledged, stats.HeartbeatsAcknowledged, 0, delivered + stats.HeartbeatsAcknowledged, stall: stall);
             await client.CloseAsync(cancellationToken).ConfigureAwait(false);
             return result;
+        }
+    }
+
+    /// <summary>
+    /// The inline consumer: the same minimum work as the queue consumer (type and seq_id), on the read loop. It opens
+    /// the steady-state window at a tenth of the messages and completes <see cref="Done"/> at the last one.
+    /// </summary>
+    private sealed class InlineConsumer(long target, BenchMeter meter, BenchProgress progress)
+    {
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly long _windowAt = Math.Max(1, target / 10);
+        private long _delivered;
+        private long _checksum;
+
+        public Task Done => _done.Task;
+
+        public C2FeedClient? Client { get; set; }
+
+        public long Delivered => Volatile.Read(ref _delivered);
+
+        public long Checksum => _checksum;
+
+        public void Handle(C2FeedMessage message)
+        {
+            _checksum += (int)message.Type + (message.SeqId ?? 0);
+            long delivered = _delivered + 1;
+            Volatile.Write(ref _delivered, delivered);
+            if (delivered == _windowAt)
+            {
+                meter.OpenWindow(delivered + (Client?.GetStatistics().HeartbeatsAcknowledged ?? 0)); // counted as the queue consumer counts
+            }
+
+            if ((delivered & 4095) == 0 || delivered == target)
+            {
+                Volatile.Write(ref progress.Messages, delivered);
+            }
+
+            if (delivered == target)
+            {
+                _done.TrySetResult();
+            }
         }
     }
 
