@@ -28,6 +28,8 @@ public class ReadLoopBenchmarks
 
     private byte[] _wire = [];
     private FeedQueues _queues = null!;
+    private FeedQueues _inlineQueues = null!;
+    private long _inlineChecksum;
     private FeedEvents _events = null!;
 
     /// <summary>typical: 300-byte signals with a heartbeat every 1000; small: 150-byte messages and 10 % heartbeats; large: 4 KiB positions snapshots.</summary>
@@ -38,6 +40,7 @@ public class ReadLoopBenchmarks
     public void Setup()
     {
         _queues = new FeedQueues(Options);
+        _inlineQueues = new FeedQueues(Options with { InlineHandler = message => _inlineChecksum += (long)message.Type + (message.SeqId ?? 0) });
         _events = new FeedEvents(new object(), NullLogger.Instance);
         var frames = new List<byte[]>(Messages + 1);
         for (int i = 0; i < Messages; i++)
@@ -69,12 +72,27 @@ public class ReadLoopBenchmarks
     [Benchmark(OperationsPerInvoke = Messages)]
     public long ReceiveParseQueueConsume() => RunOnce();
 
-    private long RunOnce()
+    /// <summary>The same path with an <see cref="C2FeedOptions.InlineHandler"/> doing the consumer's work on the loop: no lease, no queue.</summary>
+    [Benchmark(OperationsPerInvoke = Messages)]
+    public long ReceiveParseInline()
+    {
+        _inlineChecksum = 0;
+        Receive(_inlineQueues);
+        return _inlineChecksum;
+    }
+
+    private void Receive(FeedQueues queues)
     {
         var stream = new ReplayStream(_wire);
-        var dispatcher = new FeedDispatcher(_queues, new SequenceTracker(), new SubscriptionRegistry(), _events, 64, NullLogger.Instance);
+        var dispatcher = new FeedDispatcher(queues, new SequenceTracker(), new SubscriptionRegistry(), _events, 64, NullLogger.Instance);
         WebSocketConnection connection = WebSocketConnection.Over(TransportConnection.FromStream(stream, 64 * 1024), Options);
         connection.RunAsync(dispatcher).GetAwaiter().GetResult();
+        connection.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    private long RunOnce()
+    {
+        Receive(_queues);
         long checksum = 0;
         while (_queues.Reader(0).TryRead(out C2FeedMessage? message))
         {
@@ -82,7 +100,6 @@ public class ReadLoopBenchmarks
             message.Dispose();
         }
 
-        connection.DisposeAsync().AsTask().GetAwaiter().GetResult();
         return checksum;
     }
 

@@ -47,6 +47,16 @@ public class C2FeedOptionsTests
     }
 
     [Fact]
+    public void Validate_InlineHandlerWithPartitionsOrADropPolicy_ThrowsNamingTheConflict()
+    {
+        var inline = new C2FeedOptions { InlineHandler = _ => { } };
+        inline.Validate(); // alone it is fine
+
+        Assert.Equal("ConsumerPartitions", Assert.Throws<ArgumentOutOfRangeException>(() => (inline with { ConsumerPartitions = 2 }).Validate()).ParamName);
+        Assert.Equal("SlowConsumerPolicy", Assert.Throws<ArgumentOutOfRangeException>(() => (inline with { SlowConsumerPolicy = C2SlowConsumerPolicy.DropOldest }).Validate()).ParamName);
+    }
+
+    [Fact]
     public void ToString_NeverShowsApiKey()
     {
         string text = new C2FeedOptions { ApiKey = "SECRET-KEY-42" }.ToString();

@@ -6,7 +6,7 @@ namespace C2Fast.Tests.Cli;
 /// <summary><c>c2fast bench --quick --json --chart</c> as a process: every client, mix and transport, everything received, and the chart.</summary>
 public class BenchProcessTests
 {
-    private static readonly string[] Clients = ["c2fast", "cws-stj", "cws-reader", "websocket-client", "python", "raw"];
+    private static readonly string[] Clients = ["c2fast", "c2fast-inline", "cws-stj", "cws-reader", "websocket-client", "python", "raw"];
     private static readonly string[] Mixes = ["small", "typical", "large"];
     private static readonly string[] Transports = ["ws", "wss"];
 

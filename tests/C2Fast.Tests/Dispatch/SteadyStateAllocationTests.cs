@@ -46,7 +46,7 @@ public class SteadyStateAllocationTests(ITestOutputHelper output)
         return TestFrames.Concat([.. frames]);
     }
 
-    private static long Run(FeedQueues queues, int messages, long firstSeq)
+    private static long Run(FeedQueues queues, int messages, long firstSeq, Func<int>? inlineSeen = null)
     {
         byte[] wire = Wire(messages, firstSeq);
         var stream = new ScriptedStream(wire, 16 * 1024) { DiscardWrites = true };
@@ -63,7 +63,7 @@ public class SteadyStateAllocationTests(ITestOutputHelper output)
         CloseResult result = loop.GetAwaiter().GetResult();
 
         Assert.Equal(1000, result.Code);
-        int drained = 0;
+        int drained = inlineSeen?.Invoke() ?? 0;
         while (queues.Reader(0).TryRead(out C2FeedMessage? message))
         {
             message.Dispose();
@@ -88,5 +88,35 @@ public class SteadyStateAllocationTests(ITestOutputHelper output)
         output.WriteLine($"{small} B for {Short} messages, {large} B for {Long}: {perMessage:F3} B per message");
         Assert.True(perMessage < 1.0, $"{perMessage:F2} B per message ({small} B for {Short}, {large} B for {Long})");
         Assert.Equal(0, queues.QueuedBytes);
+    }
+
+    [Fact]
+    public void ReadLoopParseAckAndInlineHandler_ZeroBytesPerMessage()
+    {
+        int seen = 0;
+        long checksum = 0;
+        var queues = new FeedQueues(Options with
+        {
+            InlineHandler = message =>
+            {
+                checksum += (long)message.Type + (message.SeqId ?? 0);
+                seen++;
+            },
+        });
+        int Seen()
+        {
+            int count = seen;
+            seen = 0;
+            return count;
+        }
+
+        Run(queues, Long, 1, Seen);
+        long small = Run(queues, Short, 1_000_000, Seen);
+        long large = Run(queues, Long, 2_000_000, Seen);
+
+        double perMessage = (double)(large - small) / (Long - Short);
+        output.WriteLine($"{small} B for {Short} messages, {large} B for {Long}: {perMessage:F3} B per message (checksum {checksum})");
+        Assert.True(perMessage < 1.0, $"{perMessage:F2} B per message ({small} B for {Short}, {large} B for {Long})");
+        Assert.Equal(0, queues.QueuedMessages); // nothing was queued: every message went to the handler
     }
 }

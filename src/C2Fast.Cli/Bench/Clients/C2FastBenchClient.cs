@@ -122,7 +122,7 @@ internal sealed class C2FastBenchClient(bool inline = false) : IBenchClient
     /// </summary>
     private sealed class InlineConsumer(long target, BenchMeter meter, BenchProgress progress)
     {
-        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _done = NewDone(target);
         private readonly long _windowAt = Math.Max(1, target / 10);
         private long _delivered;
         private long _checksum;
@@ -134,6 +134,18 @@ internal sealed class C2FastBenchClient(bool inline = false) : IBenchClient
         public long Delivered => Volatile.Read(ref _delivered);
 
         public long Checksum => _checksum;
+
+        // Idle mode expects heartbeats only: nothing to wait for here.
+        private static TaskCompletionSource NewDone(long target)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (target <= 0)
+            {
+                done.SetResult();
+            }
+
+            return done;
+        }
 
         public void Handle(C2FeedMessage message)
         {
