@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using C2Fast.Simulator;
 using C2Fast.Tests.Conformance;
 using C2Fast.Tests.Infrastructure;
@@ -45,8 +46,23 @@ public class DeliveryGuaranteeTests(Xunit.Abstractions.ITestOutputHelper output)
         return seen;
     }
 
-    [Fact]
-    public async Task HundredRandomDisconnects_EverySignalExactlyOnceInOrder()
+    /// <summary>Signal seq_ids as an <see cref="C2FeedOptions.InlineHandler"/> sees them, passed on to the test's thread.</summary>
+    private static async Task<List<long>> ReadSeqsAsync(ChannelReader<long> inline, int count, TimeSpan timeout, List<long>? seen = null)
+    {
+        seen ??= [];
+        using var cts = new CancellationTokenSource(timeout);
+        while (seen.Count < count)
+        {
+            seen.Add(await inline.ReadAsync(cts.Token));
+        }
+
+        return seen;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task HundredRandomDisconnects_EverySignalExactlyOnceInOrder(bool inline)
     {
         await using C2Simulator simulator = await C2Simulator.StartNewAsync(new C2SimulatorOptions
         {
@@ -54,7 +70,23 @@ public class DeliveryGuaranteeTests(Xunit.Abstractions.ITestOutputHelper output)
             HeartbeatInterval = TimeSpan.FromMilliseconds(200),
             HeartbeatGrace = TimeSpan.FromMilliseconds(200),
         });
-        await using var client = new C2FeedClient(Fast(simulator));
+        Channel<long> handled = Channel.CreateUnbounded<long>();
+        C2FeedOptions options = Fast(simulator);
+        if (inline)
+        {
+            options = options with
+            {
+                InlineHandler = message =>
+                {
+                    if (message.Type == C2MessageType.Signal)
+                    {
+                        handled.Writer.TryWrite(message.SeqId!.Value);
+                    }
+                },
+            };
+        }
+
+        await using var client = new C2FeedClient(options);
         await client.ConnectAsync();
         await client.SubscribeAsync(C2Channel.Signal, 101);
 
@@ -67,6 +99,12 @@ public class DeliveryGuaranteeTests(Xunit.Abstractions.ITestOutputHelper output)
             using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(1));
             try
             {
+                if (inline)
+                {
+                    firstSeq = await handled.Reader.ReadAsync(wait.Token);
+                    break;
+                }
+
                 using C2FeedMessage first = await client.Messages.ReadAsync(wait.Token);
                 firstSeq = first.SeqId!.Value;
                 break;
@@ -117,7 +155,9 @@ public class DeliveryGuaranteeTests(Xunit.Abstractions.ITestOutputHelper output)
         var seen = new List<long>();
         try
         {
-            await ReadSeqsAsync(client, Signals - published, TimeSpan.FromSeconds(30), seen);
+            await (inline
+                ? ReadSeqsAsync(handled.Reader, Signals - published, TimeSpan.FromSeconds(30), seen)
+                : ReadSeqsAsync(client, Signals - published, TimeSpan.FromSeconds(30), seen));
         }
         catch (OperationCanceledException)
         {
