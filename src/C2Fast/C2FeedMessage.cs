@@ -18,8 +18,8 @@ namespace C2Fast;
 /// lease throws <see cref="ObjectDisposedException"/>). Under <see cref="C2FeedClient.RunConsumersAsync"/>
 /// the runner disposes for you. Disposing a signal is what tells the client it was handled
 /// (the checkpoint moves). A message given to <see cref="C2FeedOptions.InlineHandler"/> is the
-/// exception: it is the client's, valid only during the handler's call, and needs no dispose. Envelope fields are read without allocating; the typed and string
-/// accessors allocate on demand.
+/// exception: it is the client's, valid only during the handler's call, and needs no dispose.
+/// Envelope fields are read without allocating; the typed and string accessors allocate on demand.
 /// </remarks>
 public sealed class C2FeedMessage : IDisposable
 {

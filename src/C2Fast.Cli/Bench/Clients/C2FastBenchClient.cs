@@ -33,6 +33,7 @@ internal sealed class C2FastBenchClient(bool inline = false) : IBenchClient
             inlineConsumer = new InlineConsumer(target, meter, progress);
             options = options with { InlineHandler = inlineConsumer.Handle };
         }
+
         if (args.BudgetBytes is long budget)
         {
             // The budget must hold one message of MaxMessageSize (16 MiB by default): a small test budget lowers that too.
