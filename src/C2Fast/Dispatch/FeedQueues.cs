@@ -110,9 +110,9 @@ internal sealed class FeedQueues
     /// <summary>Copies a message into a lease and queues it (loop thread). False asks the loop to pause.</summary>
     public bool Deliver(ReadOnlySpan<byte> json, in Protocol.Envelope envelope, C2MessageType type, long? strategyId)
     {
-        if (_inline is not null)
+        if (_inline is { } handler)
         {
-            DeliverInline(json, envelope, type, strategyId);
+            DeliverInline(handler, json, envelope, type, strategyId);
             return true; // the handler's pace is the backpressure
         }
 
@@ -150,24 +150,26 @@ internal sealed class FeedQueues
     /// the handler returned from is committed; one it threw on is not.
     /// </summary>
     /// <exception cref="C2FeedException"><see cref="C2FeedError.HandlerFailed"/>, with the handler's exception inside.</exception>
-    private void DeliverInline(ReadOnlySpan<byte> json, in Protocol.Envelope envelope, C2MessageType type, long? strategyId)
+    private void DeliverInline(Action<C2FeedMessage> handler, ReadOnlySpan<byte> json, in Protocol.Envelope envelope, C2MessageType type, long? strategyId)
     {
-        C2FeedMessage message = _inlineMessage!;
+        C2FeedMessage message = _inlineMessage!; // created with the handler
         message.Fill(_partitions[0], json, envelope, type, strategyId);
         Counters.MessagesDelivered++;
         try
         {
-            _inline!(message);
+            handler(message);
         }
 #pragma warning disable CA1031 // Whatever the application throws ends the connection as the one typed error.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            message.CloseInline();
             throw ThrowHelper.Create(C2FeedError.HandlerFailed, $"The inline handler threw on a {type} message: {ex.Message}", inner: ex);
         }
+        finally
+        {
+            message.CloseInline();
+        }
 
-        message.CloseInline();
         if (message.TryGetCommit(out long committedStrategy, out long seqId))
         {
             OnConsumed?.Invoke(committedStrategy, seqId);
