@@ -246,7 +246,9 @@ public sealed class C2FeedClient : IAsyncDisposable
             timeout.CancelAfter(_options.ConnectTimeout);
             connection = await WebSocketConnection.ConnectAsync(_options, timeout.Token).ConfigureAwait(false);
             var dispatcher = new FeedDispatcher(_queues, _sequences, _subscriptions, _events, _options.MaxJsonDepth, _logger, _checkpoints, _options.PausedAckInterval);
-            Task<CloseResult> loop = connection.RunAsync(dispatcher, _options.SilenceTimeout, _shutdown.Token);
+            // Started on the pool, not here: a backlog that is already buffered is worked through by the loop, not by
+            // this caller's thread, so connection.connected is reported as soon as it is seen.
+            Task<CloseResult> loop = Task.Run(() => connection.RunAsync(dispatcher, _options.SilenceTimeout, _shutdown.Token), CancellationToken.None);
 
             // [DOC] the connection is ready only after connection.connected.
             Task first = await Task.WhenAny(dispatcher.Connected, loop, Task.Delay(Timeout.Infinite, timeout.Token)).ConfigureAwait(false);

@@ -14,36 +14,44 @@ namespace C2Fast.Transport;
 /// <remarks>
 /// Input: a receive pump reads the stream into a <see cref="Pipe"/> whose reader is <see cref="Input"/>.
 /// Both sides of the pipe run inline, so when the pump flushes a read, the read loop waiting on
-/// <see cref="Input"/> continues on the pump's thread: no thread hop per read. When the loop is not
-/// reading (backpressure), the pump reads on until the pipe holds its pause threshold, which bounds
-/// what a paused loop can look ahead at. The pipe's own <see cref="PipeReader.CancelPendingRead"/> is
+/// <see cref="Input"/> continues on the pump's thread: no thread hop per read. The pump is either a
+/// thread of its own that blocks in the socket read (<see cref="C2FeedOptions.DedicatedReceiveThread"/>:
+/// the kernel wakes it directly when data arrives) or an async loop on the thread pool (the runtime's
+/// epoll thread then hands every read that had to wait to a pool thread). When the loop is not
+/// reading (backpressure) or falls behind, the pump reads on until the unconsumed bytes reach
+/// <see cref="ReceiveBlockPool.LimitBytes"/> (the read-ahead budget, and never less than one largest
+/// frame), then waits for the loop to consume half of them. The pipe's own <see cref="PipeReader.CancelPendingRead"/> is
 /// then safe to use: no stream read belongs to the reader.
 /// </remarks>
 internal sealed class TransportConnection : IAsyncDisposable
 {
     private readonly Socket? _socket;
     private readonly Pipe _pipe;
+    private readonly ReceiveBlockPool _pool;
     private readonly int _readSize;
     private readonly Task _pump;
     private int _disposed;
     private int _aborted;
 
-    private TransportConnection(Socket? socket, Stream stream, int bufferSize, long readAheadBytes)
+    private TransportConnection(Socket? socket, Stream stream, int bufferSize, long readAheadBytes, long maxFrameBytes, bool receiveThread)
     {
         _socket = socket;
         Stream = stream;
         _readSize = Math.Max(256, bufferSize / 8);
 
-        // Unconsumed bytes past which the pump stops reading: at least two buffers, so it never stalls a loop that keeps up.
+        // The pipe's own threshold counts unexamined bytes, which the loop rarely leaves (see ReceiveBlockPool); it stays
+        // as a second limit. The bound that holds is the pool's, on unconsumed bytes.
         long pause = Math.Max(2L * bufferSize, readAheadBytes + bufferSize);
+        _pool = new ReceiveBlockPool(bufferSize, Math.Max(pause, maxFrameBytes + (2L * bufferSize)));
         _pipe = new Pipe(new PipeOptions(
+            pool: _pool,
             readerScheduler: PipeScheduler.Inline,
             writerScheduler: PipeScheduler.Inline,
             pauseWriterThreshold: pause,
             resumeWriterThreshold: pause / 2,
             minimumSegmentSize: bufferSize,
             useSynchronizationContext: false));
-        _pump = PumpAsync();
+        _pump = receiveThread ? StartPumpThread() : PumpAsync();
     }
 
     /// <summary>The byte stream (TLS or plain) to write frames to.</summary>
@@ -61,7 +69,7 @@ internal sealed class TransportConnection : IAsyncDisposable
     {
         Uri uri = options.Endpoint;
         Socket socket = await ConnectSocketAsync(uri, options, cancellationToken).ConfigureAwait(false);
-        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        Stream stream = options.DedicatedReceiveThread ? new PollingNetworkStream(socket) : new NetworkStream(socket, ownsSocket: true);
         try
         {
             if (uri.Scheme == "wss")
@@ -82,12 +90,21 @@ internal sealed class TransportConnection : IAsyncDisposable
             throw;
         }
 
-        return new TransportConnection(socket, stream, options.ReceiveBufferSize, options.PausedReadAheadBytes);
+        return new TransportConnection(socket, stream, options.ReceiveBufferSize, options.PausedReadAheadBytes, MaxFrameBytes(options.MaxMessageSize), options.DedicatedReceiveThread);
     }
 
-    /// <summary>A transport over an already-connected stream (in-memory tests and benchmarks of the read loop).</summary>
-    public static TransportConnection FromStream(Stream stream, int receiveBufferSize, long readAheadBytes = 0)
-        => new(null, stream, receiveBufferSize, readAheadBytes);
+    /// <summary>
+    /// A transport over an already-connected stream (in-memory tests and benchmarks of the read loop);
+    /// <paramref name="receiveThread"/> pumps it with blocking reads on a thread of its own.
+    /// </summary>
+    public static TransportConnection FromStream(Stream stream, int receiveBufferSize, long readAheadBytes = 0, bool receiveThread = false, int maxMessageSize = 16 * 1024 * 1024)
+        => new(null, stream, receiveBufferSize, readAheadBytes, MaxFrameBytes(maxMessageSize), receiveThread);
+
+    /// <summary>Bytes the pump holds now that the loop has not consumed (rounded up to whole receive buffers).</summary>
+    internal long UnconsumedBytes => _pool.OutstandingBytes;
+
+    /// <summary>The most <see cref="UnconsumedBytes"/> the pump reads up to before it waits for the loop.</summary>
+    internal long ReadLimitBytes => _pool.LimitBytes;
 
     /// <summary>Half-closes the sending side after the last frame (TLS close_notify first), so the close frame is not lost to a reset.</summary>
     public async ValueTask ShutdownSendAsync()
@@ -119,6 +136,17 @@ internal sealed class TransportConnection : IAsyncDisposable
             return;
         }
 
+        try
+        {
+            // Wakes a receive thread waiting in poll(2), which closing the descriptor alone does not.
+            _socket?.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Not connected any more, or already closed: nothing waits on it.
+        }
+
+        _pool.Close(); // a pump waiting for the loop to consume goes on, and finds the stream closed
         Stream.Dispose();
         _socket?.Dispose();
     }
@@ -148,6 +176,16 @@ internal sealed class TransportConnection : IAsyncDisposable
         {
             while (true)
             {
+                if (!_pool.HasRoom)
+                {
+                    await _pool.WaitForRoomAsync().ConfigureAwait(false);
+                }
+
+                if (_pool.IsClosed)
+                {
+                    throw Dropped(); // as reading the disposed stream would
+                }
+
                 Memory<byte> memory = writer.GetMemory(_readSize);
                 int read = await Stream.ReadAsync(memory).ConfigureAwait(false);
                 if (read == 0)
@@ -172,6 +210,77 @@ internal sealed class TransportConnection : IAsyncDisposable
 
         await writer.CompleteAsync(error).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The receive thread: the same loop as <see cref="PumpAsync"/> with blocking reads. The read loop runs on
+    /// it whenever it waits for input. It blocks in a flush only while the pipe holds its pause threshold,
+    /// that is while the read loop is paused elsewhere; completing the reader releases it.
+    /// </summary>
+    private Task StartPumpThread()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(static state =>
+        {
+            var (connection, done) = ((TransportConnection, TaskCompletionSource))state!;
+            connection.PumpBlocking();
+            done.SetResult();
+        })
+        {
+            IsBackground = true,
+            Name = "C2Fast receive",
+        };
+        thread.Start((this, done));
+        return done.Task;
+    }
+
+    private void PumpBlocking()
+    {
+        PipeWriter writer = _pipe.Writer;
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                if (!_pool.HasRoom)
+                {
+                    _pool.WaitForRoom();
+                }
+
+                if (_pool.IsClosed)
+                {
+                    throw Dropped(); // as reading the disposed stream would
+                }
+
+                Memory<byte> memory = writer.GetMemory(_readSize);
+                int read = Stream.Read(memory.Span);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                writer.Advance(read);
+                ValueTask<FlushResult> flush = writer.FlushAsync();
+                FlushResult flushed = flush.IsCompletedSuccessfully ? flush.Result : flush.AsTask().GetAwaiter().GetResult();
+                if (flushed.IsCompleted)
+                {
+                    break; // the reader is done
+                }
+            }
+        }
+#pragma warning disable CA1031 // Whatever the stream throws is the reader's to see, through the pipe.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            error = ex;
+        }
+
+        writer.Complete(error);
+    }
+
+    private static ObjectDisposedException Dropped() => new(nameof(TransportConnection), "The connection was dropped.");
+
+    // The largest frame a message of maxMessageSize comes in: a loop waiting for the rest of it must get it.
+    private static long MaxFrameBytes(int maxMessageSize) => maxMessageSize + 14L;
 
     private static async Task<Socket> ConnectSocketAsync(Uri uri, C2FeedOptions options, CancellationToken cancellationToken)
     {
