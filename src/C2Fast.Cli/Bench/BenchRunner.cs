@@ -365,6 +365,11 @@ internal sealed class BenchRunner(BenchPlan plan, TextWriter log, string scriptD
             arguments.AddRange(["--ca", caPath]);
         }
 
+        if (client is BenchClientKind.C2Fast or BenchClientKind.C2FastInline && !plan.C2FastReceiveThread)
+        {
+            arguments.AddRange(["--receive-thread", "off"]);
+        }
+
         arguments.AddRange(extra);
         return BenchChild.Start(fileName, arguments);
     }

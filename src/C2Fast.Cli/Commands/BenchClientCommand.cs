@@ -22,13 +22,14 @@ internal sealed class BenchClientCommand
     private readonly Option<long> _heartbeats = new("--heartbeats") { Description = "Of which heartbeats.", DefaultValueFactory = _ => 0 };
     private readonly Option<long> _bytes = new("--bytes") { Description = "Frame bytes expected (the raw drain).", DefaultValueFactory = _ => 0 };
     private readonly Option<long?> _budget = new("--budget") { Description = "C2Fast MaxBufferedBytes (default: the library's)." };
+    private readonly Option<string> _receiveThread = new("--receive-thread") { Description = "C2Fast DedicatedReceiveThread: on (the default) or off.", DefaultValueFactory = _ => "on" };
     private readonly Option<double> _stallHold = new("--stall-hold") { Description = "Stall mode: seconds to keep not reading after the pause.", DefaultValueFactory = _ => 2 };
     private readonly Option<double> _timeout = new("--timeout") { Description = "Give up after this many seconds.", DefaultValueFactory = _ => 600 };
 
     public BenchClientCommand()
     {
         Command = new Command("bench-client", "One client of `c2fast bench`, run in its own process (internal).") { Hidden = true };
-        foreach (Option option in new Option[] { _client, _url, _ca, _apiKey, _mode, _messages, _heartbeats, _bytes, _budget, _stallHold, _timeout })
+        foreach (Option option in new Option[] { _client, _url, _ca, _apiKey, _mode, _messages, _heartbeats, _bytes, _budget, _receiveThread, _stallHold, _timeout })
         {
             Command.Options.Add(option);
         }
@@ -64,6 +65,7 @@ internal sealed class BenchClientCommand
             Heartbeats = result.GetValue(_heartbeats),
             Bytes = result.GetValue(_bytes),
             BudgetBytes = result.GetValue(_budget),
+            ReceiveThread = result.GetValue(_receiveThread) != "off",
             StallHoldSeconds = result.GetValue(_stallHold),
         };
         IBenchClient client = kind switch

@@ -22,6 +22,7 @@ internal sealed class BenchCommand
     private readonly Option<string> _mix = new("--mix") { Description = "small, typical, large or all (default all).", DefaultValueFactory = _ => "all" };
     private readonly Option<string> _transport = new("--transport") { Description = "ws, wss or all (default all).", DefaultValueFactory = _ => "all" };
     private readonly Option<string> _clients = new("--clients") { Description = $"Comma-separated clients (default all: {string.Join(',', BenchClients.All.Select(BenchClients.Name))})." };
+    private readonly Option<string> _receiveThread = new("--c2fast-receive-thread") { Description = "C2Fast's DedicatedReceiveThread in every C2Fast run: on (default) or off, for an A/B of the receive path.", DefaultValueFactory = _ => "on" };
     private readonly Option<bool> _quick = new("--quick") { Description = "Tiny counts, one round, every client: a smoke run (under a minute)." };
     private readonly Option<FileInfo?> _json = new("--json") { Description = "Also write every figure, the runs and the machine to this JSON file." };
     private readonly Option<FileInfo?> _chart = new("--chart") { Description = "Also draw messages/s per client, by mix, ws and wss, to this .png or .svg (redraw a saved --json with `c2fast bench-chart`)." };
@@ -29,7 +30,7 @@ internal sealed class BenchCommand
     public BenchCommand()
     {
         Command = new Command("bench", "End-to-end loopback benchmark of C2Fast against ClientWebSocket, Websocket.Client, the vendor's python loop and a raw drain.");
-        foreach (Option option in new Option[] { _messages, _rounds, _mix, _transport, _clients, _quick, _json, _chart })
+        foreach (Option option in new Option[] { _messages, _rounds, _mix, _transport, _clients, _receiveThread, _quick, _json, _chart })
         {
             Command.Options.Add(option);
         }
@@ -83,6 +84,12 @@ internal sealed class BenchCommand
             return (null, $"--chart must end in .png or .svg, not '{chart.Name}'.");
         }
 
+        string receiveThread = result.GetValue(_receiveThread) ?? "on";
+        if (receiveThread is not ("on" or "off"))
+        {
+            return (null, $"--c2fast-receive-thread must be on or off, not '{receiveThread}'.");
+        }
+
         int rounds = result.GetValue(_rounds) ?? (quick ? 1 : 3);
         long? messages = result.GetValue(_messages);
         if (rounds < 1 || messages is < 10)
@@ -97,6 +104,7 @@ internal sealed class BenchCommand
             Transports = transport == "all" ? ["ws", "wss"] : [transport],
             Rounds = rounds,
             Quick = quick,
+            C2FastReceiveThread = receiveThread == "on",
             Messages = messages,
             Python = python,
             PythonStatus = pythonStatus,

@@ -213,8 +213,11 @@ internal sealed class TransportConnection : IAsyncDisposable
 
     /// <summary>
     /// The receive thread: the same loop as <see cref="PumpAsync"/> with blocking reads. The read loop runs on
-    /// it whenever it waits for input. It blocks in a flush only while the pipe holds its pause threshold,
-    /// that is while the read loop is paused elsewhere; completing the reader releases it.
+    /// it whenever it waits for input (a flush resumes it inline). The thread waits for the loop only when the
+    /// pool's limit is reached (<see cref="ReceiveBlockPool.WaitForRoom"/>) or the pipe's own threshold is; an
+    /// abort or the reader's completion releases it. After the loop awaited something else (a paused queue, a
+    /// slow write), it runs on whichever thread resumed it until it has caught up with the socket, and then
+    /// comes back here with the next flush.
     /// </summary>
     private Task StartPumpThread()
     {

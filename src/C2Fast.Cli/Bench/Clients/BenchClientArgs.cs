@@ -41,6 +41,9 @@ internal sealed record BenchClientArgs
     /// <summary>C2Fast's <see cref="C2FeedOptions.MaxBufferedBytes"/>; <see langword="null"/> = the library default.</summary>
     public long? BudgetBytes { get; init; }
 
+    /// <summary>C2Fast's <see cref="C2FeedOptions.DedicatedReceiveThread"/> (the library default: true).</summary>
+    public bool ReceiveThread { get; init; } = true;
+
     /// <summary>Stall mode: how long to keep not reading after the loop paused.</summary>
     public double StallHoldSeconds { get; init; } = 2;
 

@@ -19,6 +19,7 @@ internal sealed class C2FastBenchClient(bool inline = false) : IBenchClient
             ApiKey = args.ApiKey,
             TrustedCaCertificate = args.Ca,
             Reconnect = false, // a bench run that loses its connection must fail, not hide it
+            DedicatedReceiveThread = args.ReceiveThread,
         };
         var meter = new BenchMeter();
         long target = args.Messages - args.Heartbeats; // what the consumer sees

@@ -76,6 +76,8 @@ public class BenchJsonTests
         var (_, badTransport) = command.ToPlan(root.Parse("bench --transport quic"), null, "", "x");
         var (_, badChart) = command.ToPlan(root.Parse("bench --chart out.jpg"), null, "", "x");
         var (withChart, _) = command.ToPlan(root.Parse("bench --chart out.SVG"), null, "", "x");
+        var (asyncReceive, _) = command.ToPlan(root.Parse("bench --c2fast-receive-thread off"), null, "", "x");
+        var (_, badReceive) = command.ToPlan(root.Parse("bench --c2fast-receive-thread maybe"), null, "", "x");
 
         Assert.Equal(BenchClients.All, quick!.Clients);
         Assert.Equal((1, true, 10_000L, 1_000L), (quick.Rounds, quick.Quick, quick.MessagesFor(BenchMix.Typical), quick.MessagesFor(BenchMix.Large)));
@@ -89,5 +91,8 @@ public class BenchJsonTests
         Assert.Contains("--transport", badTransport, StringComparison.Ordinal);
         Assert.Contains("--chart", badChart, StringComparison.Ordinal);
         Assert.NotNull(withChart);
+        Assert.True(quick.C2FastReceiveThread); // the library default unless asked
+        Assert.False(asyncReceive!.C2FastReceiveThread);
+        Assert.Contains("--c2fast-receive-thread", badReceive, StringComparison.Ordinal);
     }
 }
