@@ -51,9 +51,10 @@ public sealed record C2FeedOptions
     /// arrives; the read loop (parse, heartbeat acks, delivery, an <see cref="InlineHandler"/>) then runs on
     /// that thread. Data wakes it directly. With <see langword="false"/> the socket is read asynchronously:
     /// the runtime's socket engine hands every read that had to wait from its epoll thread to a thread-pool
-    /// thread, which costs a second wake-up per read and, under a flood on a small machine, about a third of
-    /// the throughput. The thread is a background thread named "C2Fast receive" and ends with the connection.
-    /// Default true.
+    /// thread, a second wake-up per read, and the read loop competes with the consumers for pool threads. On a
+    /// 2-core machine under a flood of typical signals over ws the thread gave about 1.3× the messages/s with
+    /// a queue consumer and no measurable change with an <see cref="InlineHandler"/> or over wss (perf.md).
+    /// The thread is a background thread named "C2Fast receive"; it ends with the connection. Default true.
     /// </summary>
     public bool DedicatedReceiveThread { get; init; } = true;
 

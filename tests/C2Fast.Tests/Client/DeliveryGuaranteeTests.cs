@@ -121,10 +121,19 @@ public class DeliveryGuaranteeTests(Xunit.Abstractions.ITestOutputHelper output)
         Task chaos = Task.Run(async () =>
         {
             // 100 faults of five kinds while signals flow: TCP cut, RST-like abort, close 1008, close 1011, stall.
+            // A fault that finds the client between connections waits for the next one (up to 200 ms), so how
+            // many take effect depends less on how busy the machine is.
             for (int i = 0; i < 100; i++)
             {
                 await Task.Delay(random.Next(5, 25));
-                C2SimulatorConnection? connection = simulator.Connections.LastOrDefault(c => !c.Completion.IsCompleted);
+                C2SimulatorConnection? connection;
+                long since = System.Diagnostics.Stopwatch.GetTimestamp();
+                while ((connection = simulator.Connections.LastOrDefault(c => !c.Completion.IsCompleted)) is null
+                    && System.Diagnostics.Stopwatch.GetElapsedTime(since) < TimeSpan.FromMilliseconds(200))
+                {
+                    await Task.Delay(1);
+                }
+
                 if (connection is null)
                 {
                     continue;
