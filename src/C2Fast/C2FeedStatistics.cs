@@ -12,7 +12,7 @@ public sealed record C2FeedStatistics
     /// <summary>Messages queued for consumers (under <see cref="C2SlowConsumerPolicy.DropOldest"/> some may be dropped later; see <see cref="MessagesDropped"/>).</summary>
     public long MessagesDelivered { get; init; }
 
-    /// <summary>Heartbeats received and acknowledged.</summary>
+    /// <summary>Heartbeats received and acknowledged: counted once the ack is written to the socket (an ack still queued when the close frame went out is not sent and not counted).</summary>
     public long HeartbeatsAcknowledged { get; init; }
 
     /// <summary><c>heartbeat.ack</c>s sent while backpressure paused the read loop (see <see cref="C2FeedOptions.PausedAckInterval"/>).</summary>

@@ -151,6 +151,9 @@ internal sealed class FeedDispatcher : IMessageHandler
     /// <summary>End of one socket read: consumers waiting for what was just queued are woken.</summary>
     public void OnReadCompleted(WebSocketConnection connection) => _queues.Flush();
 
+    /// <summary>Every reply this dispatcher queues is a heartbeat ack: they count as acknowledged once written.</summary>
+    public void OnRepliesWritten(int count) => _counters.HeartbeatsAcknowledged += count;
+
     /// <summary>
     /// The loop is paused by backpressure: it reads nothing, so a heartbeat queued behind the backlog
     /// would go unanswered and the server would close the connection (c2-protocol.md §5: a stalled
@@ -194,8 +197,7 @@ internal sealed class FeedDispatcher : IMessageHandler
         long started = Stopwatch.GetTimestamp();
         Span<byte> body = stackalloc byte[HeartbeatAck.BodyLength];
         HeartbeatAck.Write(body, DateTime.UtcNow);
-        connection.QueueReply(body);
-        _counters.HeartbeatsAcknowledged++;
+        connection.QueueReply(body); // counted in OnRepliesWritten, once it is on the wire
         FeedMetrics.AckLatency.Record(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
     }
 

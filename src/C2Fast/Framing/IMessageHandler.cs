@@ -29,6 +29,15 @@ internal interface IMessageHandler
     /// </summary>
     void OnLookahead(WebSocketConnection connection, ReadOnlySpan<byte> payload);
 
+    /// <summary>
+    /// Called on the read loop once replies it queued (<see cref="WebSocketConnection.QueueReply"/>) were
+    /// written to the socket: <paramref name="count"/> of them, in one write. Replies still queued when the
+    /// connection's close frame has gone out are dropped and not reported.
+    /// </summary>
+    void OnRepliesWritten(int count)
+    {
+    }
+
     /// <summary>Completes when the handler can take messages again after <see cref="OnMessage"/> returned false.</summary>
     ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken);
 }

@@ -68,6 +68,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
     // Replies queued by the handler on the loop thread (heartbeat acks); flushed right after the frame.
     private byte[] _replies = new byte[256];
     private int _repliesLength;
+    private int _repliesCount; // replies in _replies (heartbeat acks)
 
     private Task<CloseResult>? _loop;
     private long _silenceLimitMs;
@@ -165,6 +166,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
 
         // Only the loop queues replies, so it has a key source of its own and needs no lock.
         _repliesLength += FrameWriter.WriteFrame(_replies.AsSpan(_repliesLength), Opcode.Text, fin: true, textPayload, _replyMasks.Next());
+        _repliesCount++;
     }
 
     /// <summary>Sends a whole message as one frame.</summary>
@@ -321,7 +323,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
                     LookAhead(buffer, handler);
                     if (_repliesLength != 0)
                     {
-                        await FlushRepliesAsync(cancellationToken).ConfigureAwait(false);
+                        await FlushRepliesAsync(handler, cancellationToken).ConfigureAwait(false);
                     }
                 }
 
@@ -337,7 +339,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
                 handler.OnReadCompleted(this);
                 if (_repliesLength != 0)
                 {
-                    await FlushRepliesAsync(cancellationToken).ConfigureAwait(false);
+                    await FlushRepliesAsync(handler, cancellationToken).ConfigureAwait(false);
                 }
 
                 switch (action)
@@ -490,7 +492,7 @@ internal sealed class WebSocketConnection : IAsyncDisposable
                 stop = LookAhead(buffer, handler);
                 if (_repliesLength != 0)
                 {
-                    await FlushRepliesAsync(cancellationToken).ConfigureAwait(false);
+                    await FlushRepliesAsync(handler, cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -873,20 +875,28 @@ internal sealed class WebSocketConnection : IAsyncDisposable
         await _transport.DisposeAsync().ConfigureAwait(false);
     }
 
-    private async ValueTask FlushRepliesAsync(CancellationToken cancellationToken)
+    private async ValueTask FlushRepliesAsync(IMessageHandler handler, CancellationToken cancellationToken)
     {
+        int written = 0;
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (!_closeSent)
             {
                 await WriteRawLockedAsync(_replies.AsMemory(0, _repliesLength), cancellationToken).ConfigureAwait(false);
+                written = _repliesCount;
             }
         }
         finally
         {
             _repliesLength = 0;
+            _repliesCount = 0;
             _writeLock.Release();
+        }
+
+        if (written != 0)
+        {
+            handler.OnRepliesWritten(written);
         }
     }
 

@@ -80,18 +80,6 @@ internal sealed class ReceiveBlockPool : MemoryPool<byte>
     /// <summary>Whether <see cref="Close"/> was called: the pump must stop.</summary>
     public bool IsClosed => Volatile.Read(ref _closed);
 
-    /// <summary>Free blocks held for reuse now (for tests).</summary>
-    internal int FreeCount
-    {
-        get
-        {
-            lock (_free)
-            {
-                return _count;
-            }
-        }
-    }
-
     /// <summary>Blocks the receive thread until the loop has consumed down to half the limit, or the pool is closed.</summary>
     public void WaitForRoom()
     {

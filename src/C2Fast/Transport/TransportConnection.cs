@@ -225,8 +225,17 @@ internal sealed class TransportConnection : IAsyncDisposable
         var thread = new Thread(static state =>
         {
             var (connection, done) = ((TransportConnection, TaskCompletionSource))state!;
-            connection.PumpBlocking();
-            done.SetResult();
+            try
+            {
+                connection.PumpBlocking();
+                done.SetResult();
+            }
+#pragma warning disable CA1031 // Never let an exception end the process from this thread: the disposer sees it.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                done.SetException(ex);
+            }
         })
         {
             IsBackground = true,
