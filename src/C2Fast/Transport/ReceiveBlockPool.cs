@@ -22,11 +22,18 @@ namespace C2Fast.Transport;
 /// thread rents and another returns mostly miss it. Here a returned block goes onto one list, under a
 /// lock taken once per block (about 200 typical messages). The list keeps up to half the limit, the
 /// swing of the pipe's fill between the two thresholds; that memory stays with the connection after a
-/// backlog and goes with it.
+/// backlog. When the connection goes (<see cref="Close"/>), its free and late-returned blocks go to a
+/// small process-wide stash (<see cref="MaxStashedPerSize"/> per block size) that the next connection's
+/// pool takes from first, so a reconnect does not allocate its receive buffers again.
 /// </para>
 /// </remarks>
 internal sealed class ReceiveBlockPool : MemoryPool<byte>
 {
+    /// <summary>Blocks of one size kept across connections, at most.</summary>
+    internal const int MaxStashedPerSize = 32;
+
+    private static readonly Dictionary<int, Stack<byte[]>> s_stash = [];
+
     private readonly int _blockSize;
     private readonly int _limitBlocks;
     private readonly int _resumeBlocks;
@@ -102,16 +109,44 @@ internal sealed class ReceiveBlockPool : MemoryPool<byte>
     public void Close()
     {
         bool release;
+        byte[][] spare;
         lock (_free)
         {
+            if (_closed)
+            {
+                return;
+            }
+
             _closed = true;
             release = _waiting;
             _waiting = false;
+            spare = new byte[_count][];
+            for (int i = 0; i < _count; i++)
+            {
+                spare[i] = _free[i]!.Array;
+                _free[i] = null;
+            }
+
+            _count = 0;
         }
 
         if (release)
         {
             _room.Release();
+        }
+
+        foreach (byte[] array in spare)
+        {
+            Stash(array);
+        }
+    }
+
+    /// <summary>Blocks of <paramref name="blockSize"/> bytes in the process-wide stash now (for tests).</summary>
+    internal static int StashedCount(int blockSize)
+    {
+        lock (s_stash)
+        {
+            return s_stash.TryGetValue(blockSize, out Stack<byte[]>? stack) ? stack.Count : 0;
         }
     }
 
@@ -135,7 +170,7 @@ internal sealed class ReceiveBlockPool : MemoryPool<byte>
             }
         }
 
-        return new Block(this, new byte[_blockSize]) { Rented = true };
+        return new Block(this, Unstash(_blockSize) ?? new byte[_blockSize]) { Rented = true };
     }
 
     /// <inheritdoc/>
@@ -159,6 +194,7 @@ internal sealed class ReceiveBlockPool : MemoryPool<byte>
     private void Return(Block block)
     {
         bool release = false;
+        bool stash = false;
         lock (_free)
         {
             if (!block.Rented)
@@ -168,7 +204,11 @@ internal sealed class ReceiveBlockPool : MemoryPool<byte>
 
             block.Rented = false;
             _outstanding--;
-            if (_count < _free.Length)
+            if (_closed)
+            {
+                stash = true; // the connection is gone: the block is for the next one
+            }
+            else if (_count < _free.Length)
             {
                 _free[_count++] = block;
             }
@@ -184,11 +224,42 @@ internal sealed class ReceiveBlockPool : MemoryPool<byte>
         {
             _room.Release();
         }
+
+        if (stash)
+        {
+            Stash(block.Array);
+        }
+    }
+
+    private static void Stash(byte[] array)
+    {
+        lock (s_stash)
+        {
+            if (!s_stash.TryGetValue(array.Length, out Stack<byte[]>? stack))
+            {
+                s_stash[array.Length] = stack = new Stack<byte[]>();
+            }
+
+            if (stack.Count < MaxStashedPerSize)
+            {
+                stack.Push(array);
+            }
+        }
+    }
+
+    private static byte[]? Unstash(int blockSize)
+    {
+        lock (s_stash)
+        {
+            return s_stash.TryGetValue(blockSize, out Stack<byte[]>? stack) && stack.TryPop(out byte[]? array) ? array : null;
+        }
     }
 
     private sealed class Block(ReceiveBlockPool? pool, byte[] array) : IMemoryOwner<byte>
     {
         public bool Rented { get; set; }
+
+        public byte[] Array => array;
 
         public Memory<byte> Memory => array;
 

@@ -47,6 +47,27 @@ public class TransportConnectionTests
         input.AdvanceTo(resumed.Buffer.End);
     }
 
+    /// <summary>A connection that goes leaves its receive blocks to the next one: a reconnect does not allocate them again.</summary>
+    [Fact]
+    public async Task ClosedConnectionsBlocks_AreTakenByTheNextConnection()
+    {
+        const int blockSize = 4000; // a size no other test uses: the stash is process-wide
+        TransportConnection first = TransportConnection.FromStream(new EndlessStream(), blockSize, readAheadBytes: 4 * blockSize, maxMessageSize: 100);
+        for (int i = 0; i < 3; i++)
+        {
+            ReadResult result = await first.Input.ReadAsync();
+            first.Input.AdvanceTo(result.Buffer.End); // consumed: the blocks go back to the pool
+        }
+
+        await first.DisposeAsync();
+        int stashed = ReceiveBlockPool.StashedCount(blockSize);
+        Assert.InRange(stashed, 1, ReceiveBlockPool.MaxStashedPerSize);
+
+        // The async pump fills to its limit right away, renting from the stash first.
+        await using TransportConnection second = TransportConnection.FromStream(new EndlessStream(), blockSize, readAheadBytes: 4 * blockSize, maxMessageSize: 100);
+        Assert.True(ReceiveBlockPool.StashedCount(blockSize) < stashed, $"{ReceiveBlockPool.StashedCount(blockSize)} of {stashed} still stashed");
+    }
+
     /// <summary>With the dedicated thread the read loop's continuation runs on that thread: the kernel wakes it, nothing else.</summary>
     [Fact]
     public async Task ReceiveThread_ReaderContinuesOnTheReceiveThread()
