@@ -72,37 +72,41 @@ internal sealed class ReceiveBlockPool : MemoryPool<byte>
     /// <summary>The most bytes the pump may hold before it waits.</summary>
     public long LimitBytes => (long)_limitBlocks * _blockSize;
 
-    /// <summary>Whether the pump may read more (also true once the pool is closed).</summary>
+    /// <summary>Whether the pump may read more now: under the limit and not closed.</summary>
     public bool HasRoom
     {
         get
         {
             lock (_free)
             {
-                return _closed || _outstanding < _limitBlocks;
+                return !_closed && _outstanding < _limitBlocks;
             }
         }
     }
 
-    /// <summary>Whether <see cref="Close"/> was called: the pump must stop.</summary>
-    public bool IsClosed => Volatile.Read(ref _closed);
-
-    /// <summary>Blocks the receive thread until the loop has consumed down to half the limit, or the pool is closed.</summary>
-    public void WaitForRoom()
+    /// <summary>
+    /// Blocks the receive thread until the loop has consumed down to half the limit (true), or the pool is
+    /// closed (false: the connection is going away and the pump must stop).
+    /// </summary>
+    public bool WaitForRoom()
     {
         while (ArmWait())
         {
             _room.Wait();
         }
+
+        return !Volatile.Read(ref _closed);
     }
 
     /// <summary>The async pump's <see cref="WaitForRoom"/>.</summary>
-    public async ValueTask WaitForRoomAsync()
+    public async ValueTask<bool> WaitForRoomAsync()
     {
         while (ArmWait())
         {
             await _room.WaitAsync().ConfigureAwait(false);
         }
+
+        return !Volatile.Read(ref _closed);
     }
 
     /// <summary>Releases a waiting pump for good: the connection is going away.</summary>

@@ -176,12 +176,7 @@ internal sealed class TransportConnection : IAsyncDisposable
         {
             while (true)
             {
-                if (!_pool.HasRoom)
-                {
-                    await _pool.WaitForRoomAsync().ConfigureAwait(false);
-                }
-
-                if (_pool.IsClosed)
+                if (!_pool.HasRoom && !await _pool.WaitForRoomAsync().ConfigureAwait(false))
                 {
                     throw Dropped(); // as reading the disposed stream would
                 }
@@ -253,12 +248,7 @@ internal sealed class TransportConnection : IAsyncDisposable
         {
             while (true)
             {
-                if (!_pool.HasRoom)
-                {
-                    _pool.WaitForRoom();
-                }
-
-                if (_pool.IsClosed)
+                if (!_pool.HasRoom && !_pool.WaitForRoom())
                 {
                     throw Dropped(); // as reading the disposed stream would
                 }

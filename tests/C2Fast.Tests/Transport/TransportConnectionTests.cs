@@ -72,11 +72,9 @@ public class TransportConnectionTests
     [Fact]
     public async Task ReceiveThread_ReaderContinuesOnTheReceiveThread()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        Task<Socket> accepted = listener.AcceptSocketAsync();
-        await using TransportConnection transport = await TransportConnection.ConnectAsync(Options(listener, receiveThread: true), CancellationToken.None);
-        using Socket server = await accepted;
+        (TransportConnection Transport, Socket Server) pair = await ConnectedPairAsync(receiveThread: true);
+        await using TransportConnection transport = pair.Transport;
+        using Socket server = pair.Server;
 
         Task<(string? Thread, byte[] Bytes)> read = ReadWhereItContinuesAsync(transport.Input);
         await Task.Delay(50);
@@ -103,11 +101,8 @@ public class TransportConnectionTests
     [InlineData(true)]
     public async Task Dispose_WhileTheServerIsSilent_CompletesPromptly(bool receiveThread)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        Task<Socket> accepted = listener.AcceptSocketAsync();
-        TransportConnection transport = await TransportConnection.ConnectAsync(Options(listener, receiveThread), CancellationToken.None);
-        using Socket server = await accepted;
+        (TransportConnection transport, Socket server) = await ConnectedPairAsync(receiveThread);
+        using Socket serverSide = server;
         ValueTask<ReadResult> pending = transport.Input.ReadAsync();
         await Task.Delay(100); // the pump is now waiting for data
 
@@ -121,11 +116,9 @@ public class TransportConnectionTests
     [InlineData(true)]
     public async Task ServerCloses_ReaderSeesTheEnd(bool receiveThread)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        Task<Socket> accepted = listener.AcceptSocketAsync();
-        await using TransportConnection transport = await TransportConnection.ConnectAsync(Options(listener, receiveThread), CancellationToken.None);
-        using (Socket server = await accepted)
+        (TransportConnection Transport, Socket Server) pair = await ConnectedPairAsync(receiveThread);
+        await using TransportConnection transport = pair.Transport;
+        using (Socket server = pair.Server)
         {
             await server.SendAsync(new byte[] { 42 });
             server.Shutdown(SocketShutdown.Send);
@@ -147,11 +140,20 @@ public class TransportConnectionTests
         Assert.Equal(1, received);
     }
 
-    private static C2FeedOptions Options(TcpListener listener, bool receiveThread) => new()
+    // A transport connected over loopback to a socket the test plays the server with.
+    private static async Task<(TransportConnection Transport, Socket Server)> ConnectedPairAsync(bool receiveThread)
     {
-        Endpoint = new Uri($"ws://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/ws"),
-        DedicatedReceiveThread = receiveThread,
-    };
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        Task<Socket> accepted = listener.AcceptSocketAsync();
+        var options = new C2FeedOptions
+        {
+            Endpoint = new Uri($"ws://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/ws"),
+            DedicatedReceiveThread = receiveThread,
+        };
+        TransportConnection transport = await TransportConnection.ConnectAsync(options, CancellationToken.None);
+        return (transport, await accepted);
+    }
 
     /// <summary>Zeros without end, as fast as they are asked for, synchronously or not.</summary>
     private sealed class EndlessStream : Stream
