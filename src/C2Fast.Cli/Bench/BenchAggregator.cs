@@ -75,6 +75,27 @@ internal static class BenchAggregator
         };
     }
 
+    /// <summary>
+    /// A steady-state window shorter than this is flagged in the report. On the 2-core machine perf.md describes, the JIT's
+    /// tier-up of C2Fast's hot path (instrumented code, then the optimized compile competing with the flood for the CPU)
+    /// went on for about 1–1.5 s into a flood, so a shorter window is largely warm-up and favours slower clients.
+    /// </summary>
+    public static readonly TimeSpan ShortWindow = TimeSpan.FromSeconds(2);
+
+    /// <summary>One note per client, mix and transport whose successful runs had a window shorter than <paramref name="minimum"/>.</summary>
+    /// <param name="runs">Every flood run.</param>
+    /// <param name="minimum">The shortest window not flagged.</param>
+    /// <returns>The notes, in the order the rows first ran.</returns>
+    public static List<string> ShortWindowNotes(IEnumerable<BenchRun> runs, TimeSpan minimum)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        return [.. runs
+            .Where(r => r.Status == "ok" && r.WindowSeconds < minimum.TotalSeconds)
+            .GroupBy(r => (r.Client, r.Mix, r.Transport))
+            .Select(g => string.Create(CultureInfo.InvariantCulture,
+                $"{g.Key.Client} {g.Key.Mix} {g.Key.Transport}: steady-state window {g.Min(r => r.WindowSeconds):0.00} s in {g.Count()} round(s), under {minimum.TotalSeconds:0.#} s: JIT tier-up can fill much of it; use a larger --messages for figures to compare.")),];
+    }
+
     /// <summary>The median of each percentile over several samples (rounds); <see langword="null"/> if none has one.</summary>
     public static BenchLatency? MedianLatency(IEnumerable<BenchLatency?> latencies)
     {

@@ -33,6 +33,9 @@ internal sealed record BenchReport
     /// <summary>Runs that failed (a client that did not receive everything, a crash, a timeout), as text.</summary>
     public required IReadOnlyList<string> Failures { get; init; }
 
+    /// <summary>Figures to read with care (steady-state windows too short to be steady), as text.</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
     /// <summary>Wall time of the whole bench.</summary>
     public double TotalSeconds { get; init; }
 }

@@ -99,6 +99,7 @@ internal sealed class BenchRunner(BenchPlan plan, TextWriter log, string scriptD
             Targets = BenchAggregator.Targets(rows, stalls),
             Runs = runs,
             Failures = failures,
+            Notes = BenchAggregator.ShortWindowNotes(runs, BenchAggregator.ShortWindow),
             TotalSeconds = clock.Elapsed.TotalSeconds,
         };
     }

@@ -100,6 +100,16 @@ internal static class BenchTable
             }
         }
 
+        if (report.Notes.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("NOTE:");
+            foreach (string note in report.Notes)
+            {
+                text.AppendLine("  " + note);
+            }
+        }
+
         if (report.Failures.Count > 0)
         {
             text.AppendLine();
@@ -135,6 +145,11 @@ internal static class BenchTable
             }
 
             console.Write(table);
+        }
+
+        foreach (string note in report.Notes)
+        {
+            console.MarkupLine("[yellow]NOTE[/] " + Markup.Escape(note));
         }
 
         foreach (string failure in report.Failures)

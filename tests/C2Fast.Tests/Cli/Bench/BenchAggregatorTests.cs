@@ -116,4 +116,23 @@ public class BenchAggregatorTests
         Assert.Equal("client: timed out — boom", BenchRunner.Check(BenchClientKind.C2Fast, plan, sent, All("c2fast") with { Status = "timed out" }, 10, 0, "boom"));
         Assert.Equal("the client exited with code 3", BenchRunner.Check(BenchClientKind.C2Fast, plan, sent, All("c2fast"), 10, 3, ""));
     }
+
+    [Fact]
+    public void ShortWindowNotes_FlagEachRowWithAShortSuccessfulWindowOnce()
+    {
+        BenchRun[] runs =
+        [
+            Run("c2fast", 1000, 0) with { WindowSeconds = 1.25 },
+            Run("c2fast", 1000, 1) with { WindowSeconds = 0.75 },
+            Run("c2fast", 1000, 2) with { WindowSeconds = 2.5 },
+            Run("cws-stj", 100, 0) with { WindowSeconds = 9 },
+            Run("raw", 0, 0, status: "FAILED") with { WindowSeconds = 0 },
+            Run("c2fast", 1000, 0, transport: "wss") with { WindowSeconds = 2 },
+        ];
+
+        List<string> notes = BenchAggregator.ShortWindowNotes(runs, TimeSpan.FromSeconds(2));
+
+        string note = Assert.Single(notes);
+        Assert.StartsWith("c2fast typical ws: steady-state window 0.75 s in 2 round(s), under 2 s", note, StringComparison.Ordinal);
+    }
 }

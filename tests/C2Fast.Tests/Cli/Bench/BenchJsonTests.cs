@@ -24,6 +24,7 @@ public class BenchJsonTests
             Targets = [new BenchTarget("t", "typical", "ws", null, 2, null, "")],
             Runs = [],
             Failures = [],
+            Notes = ["c2fast typical ws: steady-state window 0.10 s"],
         };
 
         string json = JsonSerializer.Serialize(report, BenchJson.Indented.BenchReport);
@@ -37,6 +38,7 @@ public class BenchJsonTests
         Assert.Equal(report.Machine, back.Machine);
         Assert.Equal(report.HeartbeatRoundTrips, back.HeartbeatRoundTrips);
         Assert.Equal(20_000, back.Settings.Messages["typical"]);
+        Assert.Equal(report.Notes, back.Notes);
     }
 
     [Fact]
