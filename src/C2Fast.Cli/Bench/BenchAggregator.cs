@@ -78,7 +78,7 @@ internal static class BenchAggregator
     /// <summary>
     /// A steady-state window shorter than this is flagged in the report. On the 2-core machine perf.md describes, the JIT's
     /// tier-up of C2Fast's hot path (instrumented code, then the optimized compile competing with the flood for the CPU)
-    /// went on for about 1–1.5 s into a flood, so a shorter window is largely warm-up and favours slower clients.
+    /// went on for about 1.5 s into a flood, so a shorter window is largely warm-up and favours slower clients.
     /// </summary>
     public static readonly TimeSpan ShortWindow = TimeSpan.FromSeconds(2);
 
