@@ -300,6 +300,13 @@ public sealed class C2Simulator : IAsyncDisposable
     /// <returns>Percentiles over every ack so far (up to one million samples).</returns>
     public C2LatencySummary GetHeartbeatRoundTrip() => _core.Stats.RoundTrips();
 
+    /// <summary>
+    /// Forgets the round trips measured so far, so that <see cref="GetHeartbeatRoundTrip"/> covers only what follows
+    /// (for example a measured phase after a warm-up on the same connection). Heartbeats still waiting for their ack
+    /// keep their send times: their round trips are measured when the acks arrive.
+    /// </summary>
+    public void ClearHeartbeatRoundTrips() => _core.Stats.ClearRoundTrips();
+
     /// <summary>Sets the faults applied to connections opened from now on (and arms its handshake rejections).</summary>
     /// <param name="plan">The faults; <see cref="C2FaultPlan.None"/> to clear.</param>
     public void SetFaultPlan(C2FaultPlan plan)

@@ -90,6 +90,17 @@ internal sealed class BenchChild : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits for the <c>WARM</c> line of a stall run with a warm-up.</summary>
+    /// <exception cref="BenchFailure">The child ended, printed a result instead, or the time ran out.</exception>
+    public async Task WaitWarmAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        string line = await NextLineAsync(line => line == "WARM" || line.StartsWith("RESULT ", StringComparison.Ordinal), timeout, "WARM", cancellationToken).ConfigureAwait(false);
+        if (line != "WARM")
+        {
+            throw new BenchFailure($"the client failed in its warm-up: {ParseResult(line).Status}");
+        }
+    }
+
     /// <summary>Waits for the <c>RESULT</c> line and parses it.</summary>
     public async Task<BenchClientResult> WaitResultAsync(TimeSpan timeout, CancellationToken cancellationToken)
         => ParseResult(await NextLineAsync(line => line.StartsWith("RESULT ", StringComparison.Ordinal), timeout, "RESULT", cancellationToken).ConfigureAwait(false));

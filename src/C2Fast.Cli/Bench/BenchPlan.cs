@@ -36,5 +36,11 @@ internal sealed record BenchPlan
 
     public double StallHoldSeconds => Quick ? 0.5 : 2;
 
+    /// <summary>
+    /// The warm stall run's warm-up flood (typical mix, fast consumer, same connection), long enough for the JIT to
+    /// finish tiering up as in the flood runs (about 1.5 s): 4,000,000 messages, or 20,000 when quick.
+    /// </summary>
+    public long StallWarmupMessages => Quick ? 20_000 : 4_000_000;
+
     public long MessagesFor(BenchMix mix) => Messages ?? BenchMixes.DefaultMessages(mix, Quick);
 }

@@ -197,6 +197,12 @@ internal sealed record BenchStallResult
 
     public long BudgetBytes { get; init; }
 
+    /// <summary>
+    /// Messages of the fast-consumer flood the same client read, on the same connection, before the stalled flood
+    /// (the round trips cover only the stalled one); 0 = none, the stall met a freshly started process.
+    /// </summary>
+    public long WarmupMessages { get; init; }
+
     public long MessagesSent { get; init; }
 
     public long BytesSent { get; init; }

@@ -15,7 +15,7 @@ internal sealed class BenchRunner(BenchPlan plan, TextWriter log, string scriptD
 
     private static readonly TimeSpan QuietBeforeFlood = TimeSpan.FromMilliseconds(100);
 
-    private readonly Dictionary<(BenchMix, long), C2FloodResult> _previews = [];
+    private readonly Dictionary<(BenchMix, long, long), C2FloodResult> _previews = [];
 
     public async Task<BenchReport> RunAsync(CancellationToken cancellationToken)
     {
@@ -61,21 +61,25 @@ internal sealed class BenchRunner(BenchPlan plan, TextWriter log, string scriptD
         var stalls = new List<BenchStallResult>();
         if (plan.Clients.Contains(BenchClientKind.C2Fast))
         {
+            // Each transport twice: a freshly started client, then one warmed up by a fast-consumer flood first.
             foreach (string transport in plan.Transports)
             {
-                BenchStallResult stall = await StallRunAsync(transport, runs, cancellationToken).ConfigureAwait(false);
-                stalls.Add(stall);
-                await log.WriteLineAsync($"[{transport} stalled] c2fast: {stall.Status} {Format(stall.StalledRoundTrip)} acked {stall.HeartbeatsAcked}/{stall.HeartbeatsSent}{(stall.Error is null ? "" : " " + stall.Error)}").ConfigureAwait(false);
-                if (stall.Status != "ok")
+                foreach (long warmup in new[] { 0, plan.StallWarmupMessages })
                 {
-                    failures.Add($"c2fast stalled {transport}: {stall.Error}");
+                    BenchStallResult stall = await StallRunAsync(transport, warmup, runs, cancellationToken).ConfigureAwait(false);
+                    stalls.Add(stall);
+                    await log.WriteLineAsync($"[{transport} stalled, {StallStart(stall)}] c2fast: {stall.Status} {Format(stall.StalledRoundTrip)} acked {stall.HeartbeatsAcked}/{stall.HeartbeatsSent}{(stall.Error is null ? "" : " " + stall.Error)}").ConfigureAwait(false);
+                    if (stall.Status != "ok")
+                    {
+                        failures.Add($"c2fast stalled {transport} ({StallStart(stall)}): {stall.Error}");
+                    }
                 }
             }
         }
 
         List<BenchRow> rows = BenchAggregator.Rows(runs, plan, PythonSkipReason());
         rtt.AddRange(BenchAggregator.FloodRoundTrips(rows));
-        rtt.AddRange(stalls.Select(s => new BenchRttRow("c2fast", s.Transport, "flood, stalled consumer", "typical", s.StalledRoundTrip, s.HeartbeatsSent, s.HeartbeatsAcked, s.Status)));
+        rtt.AddRange(stalls.Select(s => new BenchRttRow("c2fast", s.Transport, StalledState(s), "typical", s.StalledRoundTrip, s.HeartbeatsSent, s.HeartbeatsAcked, s.Status)));
         return new BenchReport
         {
             Machine = BenchMachineInfo.Read(),
@@ -106,12 +110,13 @@ internal sealed class BenchRunner(BenchPlan plan, TextWriter log, string scriptD
 
     private string? PythonSkipReason() => plan.Python is null ? $"skipped ({plan.PythonStatus})" : null;
 
-    private C2FloodResult Preview(BenchMix mix, long messages)
+    // A flood that follows another on the same connection continues its seq_ids, whose digits change the bytes.
+    private C2FloodResult Preview(BenchMix mix, long messages, long firstSeqId = 1)
     {
-        if (!_previews.TryGetValue((mix, messages), out C2FloodResult? preview))
+        if (!_previews.TryGetValue((mix, messages, firstSeqId), out C2FloodResult? preview))
         {
-            preview = BenchMixes.Flood(mix, messages).Preview(1, new C2SimulatorOptions().RandomSeed);
-            _previews[(mix, messages)] = preview;
+            preview = BenchMixes.Flood(mix, messages).Preview(firstSeqId, new C2SimulatorOptions().RandomSeed);
+            _previews[(mix, messages, firstSeqId)] = preview;
         }
 
         return preview;
@@ -275,27 +280,39 @@ internal sealed class BenchRunner(BenchPlan plan, TextWriter log, string scriptD
         }
     }
 
-    private async Task<BenchStallResult> StallRunAsync(string transport, List<BenchRun> runs, CancellationToken cancellationToken)
+    /// <summary>
+    /// The stalled-consumer run: a flood of 1.5 × the byte budget to a C2Fast client whose consumer reads nothing until its
+    /// loop pauses, then holds. With <paramref name="warmup"/> &gt; 0, the same client first reads that many messages at
+    /// full speed on the same connection, and the round trips are counted from the stalled flood on; so the stall meets
+    /// optimized code, as the fast-consumer figure it is compared with does. With 0, it meets a freshly started process.
+    /// </summary>
+    private async Task<BenchStallResult> StallRunAsync(string transport, long warmup, List<BenchRun> runs, CancellationToken cancellationToken)
     {
         long budget = plan.StallBudgetBytes ?? new C2FeedOptions().MaxBufferedBytes;
         C2FloodResult typical = Preview(BenchMix.Typical, 10_000);
         long messages = (long)Math.Ceiling(1.5 * budget / ((double)typical.Bytes / typical.Messages));
-        C2FloodResult preview = Preview(BenchMix.Typical, messages);
+        C2FloodResult? warmPreview = warmup > 0 ? Preview(BenchMix.Typical, warmup) : null;
+        C2FloodResult preview = Preview(BenchMix.Typical, messages, warmPreview is null ? 1 : warmPreview.LastSeqId + 1);
         BenchLatency? fast = BenchAggregator.MedianLatency(runs
             .Where(r => r.Client == "c2fast" && r.Mix == "typical" && r.Transport == transport && r.Status == "ok")
             .Select(r => r.FloodRoundTrip));
-        var stall = new BenchStallResult { Transport = transport, Status = "FAILED", BudgetBytes = budget, MessagesSent = messages, FastRoundTrip = fast };
+        var stall = new BenchStallResult { Transport = transport, Status = "FAILED", BudgetBytes = budget, WarmupMessages = warmup, MessagesSent = messages, FastRoundTrip = fast };
         C2Simulator simulator = await StartSimulatorAsync(transport, FloodHeartbeatInterval, cancellationToken).ConfigureAwait(false);
         await using (simulator.ConfigureAwait(false))
         {
             string? caPath = await WriteCaAsync(simulator, cancellationToken).ConfigureAwait(false);
             try
             {
-                TimeSpan limit = TimeSpan.FromSeconds(120 + (messages * 2e-4));
+                TimeSpan limit = TimeSpan.FromSeconds(120 + ((messages + warmup) * 2e-4));
                 List<string> extra = ["--stall-hold", plan.StallHoldSeconds.ToString(CultureInfo.InvariantCulture)];
                 if (plan.StallBudgetBytes is long quickBudget)
                 {
                     extra.AddRange(["--budget", quickBudget.ToString(CultureInfo.InvariantCulture)]);
+                }
+
+                if (warmPreview is not null)
+                {
+                    extra.AddRange(["--warmup-messages", warmPreview.Messages.ToString(CultureInfo.InvariantCulture), "--warmup-heartbeats", warmPreview.Heartbeats.ToString(CultureInfo.InvariantCulture)]);
                 }
 
                 BenchChild child = StartClient(BenchClientKind.C2Fast, simulator.Uri!, caPath, "stall", preview.Messages, preview.Heartbeats, preview.Bytes, limit, extra);
@@ -304,10 +321,26 @@ internal sealed class BenchRunner(BenchPlan plan, TextWriter log, string scriptD
                     await child.WaitReadyAsync(TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
                     C2SimulatorConnection connection = await SingleConnectionAsync(simulator, cancellationToken).ConfigureAwait(false);
                     await Task.Delay(QuietBeforeFlood, cancellationToken).ConfigureAwait(false);
+                    long acksBefore = 0;
+                    if (warmPreview is not null)
+                    {
+                        C2FloodResult warmSent = await connection.FloodAsync(BenchMixes.Flood(BenchMix.Typical, warmup), cancellationToken).ConfigureAwait(false);
+                        if (!warmSent.Completed || warmSent.Messages != warmPreview.Messages || warmSent.LastSeqId != warmPreview.LastSeqId)
+                        {
+                            return stall with { Error = $"the warm-up flood sent {warmSent.Messages} of {warmPreview.Messages} messages (last seq_id {warmSent.LastSeqId}, planned {warmPreview.LastSeqId})" };
+                        }
+
+                        await child.WaitWarmAsync(limit, cancellationToken).ConfigureAwait(false);
+                        await WaitForAcksAsync(simulator, warmSent.Heartbeats, cancellationToken).ConfigureAwait(false);
+                        acksBefore = simulator.GetCounters().AcksReceived;
+                        simulator.ClearHeartbeatRoundTrips();
+                        await Task.Delay(QuietBeforeFlood, cancellationToken).ConfigureAwait(false);
+                    }
+
                     Task<C2FloodResult> flood = connection.FloodAsync(BenchMixes.Flood(BenchMix.Typical, messages), cancellationToken);
                     BenchClientResult result = await child.WaitResultAsync(limit + TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
                     C2FloodResult sent = await flood.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
-                    await WaitForAcksAsync(simulator, sent.Heartbeats, cancellationToken).ConfigureAwait(false);
+                    await WaitForAcksAsync(simulator, acksBefore + sent.Heartbeats, cancellationToken).ConfigureAwait(false);
                     C2SimulatorCounters counters = simulator.GetCounters();
                     int exit = await child.WaitExitAsync(TimeSpan.FromSeconds(15)).ConfigureAwait(false);
                     stall = stall with
@@ -315,13 +348,13 @@ internal sealed class BenchRunner(BenchPlan plan, TextWriter log, string scriptD
                         MessagesSent = sent.Messages,
                         BytesSent = sent.Bytes,
                         HeartbeatsSent = sent.Heartbeats,
-                        HeartbeatsAcked = counters.AcksReceived,
+                        HeartbeatsAcked = counters.AcksReceived - acksBefore,
                         HeartbeatMissClose = counters.ServerClosesByCode.ContainsKey(1008),
                         MessagesReceived = result.Messages,
                         Client = result.Stall,
                         StalledRoundTrip = Latency(simulator.GetHeartbeatRoundTrip()),
                     };
-                    string? problem = Check(BenchClientKind.C2Fast, preview, sent, result, counters.AcksReceived, exit, child.Errors)
+                    string? problem = Check(BenchClientKind.C2Fast, preview, sent, result, counters.AcksReceived - acksBefore, exit, child.Errors)
                         ?? (result.Stall is { Paused: false } ? "the read loop never paused: the flood did not exceed the budget" : null)
                         ?? (stall.HeartbeatMissClose ? "the simulator closed the connection for a missed heartbeat (1008)" : null);
                     return problem is null ? stall with { Status = "ok" } : stall with { Error = problem };
@@ -341,6 +374,14 @@ internal sealed class BenchRunner(BenchPlan plan, TextWriter log, string scriptD
             }
         }
     }
+
+    /// <summary>"cold" (a freshly started client) or "warm, N messages first".</summary>
+    internal static string StallStart(BenchStallResult stall) => stall.WarmupMessages > 0
+        ? string.Create(CultureInfo.InvariantCulture, $"warm, {stall.WarmupMessages:N0} messages first")
+        : "cold";
+
+    /// <summary>The round-trip row's state: the warm run is the one compared with the fast consumer.</summary>
+    internal static string StalledState(BenchStallResult stall) => stall.WarmupMessages > 0 ? "flood, stalled consumer" : "flood, stalled consumer, cold process";
 
     private BenchChild StartClient(BenchClientKind client, Uri uri, string? caPath, string mode, long messages, long heartbeats, long bytes, TimeSpan limit, IEnumerable<string> extra)
     {

@@ -9,7 +9,7 @@ namespace C2Fast.Cli.Commands;
 
 /// <summary>
 /// <c>c2fast bench-client</c> (hidden): one bench client in a process of its own, so its working set and GC counts are
-/// its own. Prints <c>READY</c> once connected, then <c>RESULT {json}</c>; exit code 0 only if it received everything.
+/// its own. Prints <c>READY</c> once connected, <c>WARM</c> after a stall run's warm-up, then <c>RESULT {json}</c>; exit code 0 only if it received everything.
 /// </summary>
 internal sealed class BenchClientCommand
 {
@@ -24,12 +24,14 @@ internal sealed class BenchClientCommand
     private readonly Option<long?> _budget = new("--budget") { Description = "C2Fast MaxBufferedBytes (default: the library's)." };
     private readonly Option<string> _receiveThread = new("--receive-thread") { Description = "C2Fast DedicatedReceiveThread: on (the default) or off.", DefaultValueFactory = _ => "on" };
     private readonly Option<double> _stallHold = new("--stall-hold") { Description = "Stall mode: seconds to keep not reading after the pause.", DefaultValueFactory = _ => 2 };
+    private readonly Option<long> _warmupMessages = new("--warmup-messages") { Description = "Stall mode: messages of a warm-up flood read at full speed before the stalled one (heartbeats included; default 0).", DefaultValueFactory = _ => 0 };
+    private readonly Option<long> _warmupHeartbeats = new("--warmup-heartbeats") { Description = "Stall mode: of the warm-up messages, heartbeats.", DefaultValueFactory = _ => 0 };
     private readonly Option<double> _timeout = new("--timeout") { Description = "Give up after this many seconds.", DefaultValueFactory = _ => 600 };
 
     public BenchClientCommand()
     {
         Command = new Command("bench-client", "One client of `c2fast bench`, run in its own process (internal).") { Hidden = true };
-        foreach (Option option in new Option[] { _client, _url, _ca, _apiKey, _mode, _messages, _heartbeats, _bytes, _budget, _receiveThread, _stallHold, _timeout })
+        foreach (Option option in new Option[] { _client, _url, _ca, _apiKey, _mode, _messages, _heartbeats, _bytes, _budget, _receiveThread, _stallHold, _warmupMessages, _warmupHeartbeats, _timeout })
         {
             Command.Options.Add(option);
         }
@@ -67,6 +69,13 @@ internal sealed class BenchClientCommand
             BudgetBytes = result.GetValue(_budget),
             ReceiveThread = result.GetValue(_receiveThread) != "off",
             StallHoldSeconds = result.GetValue(_stallHold),
+            WarmupMessages = result.GetValue(_warmupMessages),
+            WarmupHeartbeats = result.GetValue(_warmupHeartbeats),
+            WarmedUp = async () =>
+            {
+                await output.WriteLineAsync("WARM").ConfigureAwait(false);
+                await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            },
         };
         IBenchClient client = kind switch
         {

@@ -62,6 +62,15 @@ internal sealed class SimulatorStats
         }
     }
 
+    /// <summary>Drops every round trip recorded so far.</summary>
+    public void ClearRoundTrips()
+    {
+        lock (_roundTripGate)
+        {
+            _roundTrips.Clear();
+        }
+    }
+
     public C2LatencySummary RoundTrips()
     {
         long[] samples;

@@ -82,6 +82,33 @@ public class C2SimulatorHeartbeatTests
     }
 
     [Fact]
+    public async Task ClearHeartbeatRoundTrips_ForgetsEarlierSamples_LaterAcksMeasured()
+    {
+        await using var sim = await SimOptions.StartAsync(Fast(0.1, 2));
+        await using var client = await SimTestClient.ConnectAsync(sim);
+
+        for (var i = 0; i < 3; i++)
+        {
+            await client.ReceiveAsync();
+            await client.AckHeartbeatAsync();
+        }
+
+        await SimOptions.EventuallyAsync(() => sim.GetHeartbeatRoundTrip().Count >= 3, "3 round trips");
+        sim.ClearHeartbeatRoundTrips();
+        Assert.Equal(0, sim.GetHeartbeatRoundTrip().Count);
+
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal("heartbeat", (await client.ReceiveAsync()).GetProperty("msg_type").GetString());
+            await client.AckHeartbeatAsync();
+        }
+
+        await SimOptions.EventuallyAsync(() => sim.GetHeartbeatRoundTrip().Count == 2, "2 round trips after the clear");
+        Assert.True(sim.GetHeartbeatRoundTrip().Max < TimeSpan.FromSeconds(1));
+        Assert.True(sim.GetCounters().AcksReceived >= 5); // the counters are not cleared
+    }
+
+    [Fact]
     public async Task Heartbeat_AckWithoutTimestampOrWithPayload_StillCounts()
     {
         await using var sim = await SimOptions.StartAsync(Fast(0.15, 2));

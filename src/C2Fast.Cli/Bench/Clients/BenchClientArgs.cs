@@ -47,6 +47,19 @@ internal sealed record BenchClientArgs
     /// <summary>Stall mode: how long to keep not reading after the loop paused.</summary>
     public double StallHoldSeconds { get; init; } = 2;
 
+    /// <summary>
+    /// Stall mode: messages (heartbeats included) of a warm-up flood that come before the stalled one, on the same
+    /// connection, read by a fast consumer; 0 = none (the stall meets a cold process). They are not counted in
+    /// <see cref="Messages"/> or in the result.
+    /// </summary>
+    public long WarmupMessages { get; init; }
+
+    /// <summary>Of <see cref="WarmupMessages"/>, heartbeats.</summary>
+    public long WarmupHeartbeats { get; init; }
+
+    /// <summary>Stall mode: called once the warm-up is read and its heartbeats acknowledged (prints <c>WARM</c>).</summary>
+    public Func<Task> WarmedUp { get; init; } = static () => Task.CompletedTask;
+
     /// <summary>The steady-state window starts at this message (or, for the raw drain, this share of the bytes).</summary>
     public long WindowStart => Math.Max(1, Messages / 10);
 }

@@ -54,14 +54,19 @@ internal sealed class C2FastBenchClient(bool inline = false) : IBenchClient
             await ready().ConfigureAwait(false);
 
             BenchStallSample? stall = null;
+            long ackBase = 0; // heartbeats acknowledged before the measured flood (a stall run's warm-up)
             if (args.Mode == BenchClientMode.Stall)
             {
+                if (args.WarmupMessages > 0)
+                {
+                    ackBase = await WarmUpAsync(client, args, progress, cancellationToken).ConfigureAwait(false);
+                }
+
                 stall = await StallAsync(client, args, cancellationToken).ConfigureAwait(false);
             }
 
             long delivered = 0;
             long checksum = 0;
-            long windowAt = Math.Max(1, target / 10);
             // The wait takes no token: a cancellable wait allocates a waiter each time the queue runs dry. The run's
             // time limit disposes the client instead, which completes the queue.
             using CancellationTokenRegistration onTimeout = cancellationToken.Register(static c => _ = ((C2FeedClient)c!).DisposeAsync().AsTask(), client);
@@ -70,24 +75,10 @@ internal sealed class C2FastBenchClient(bool inline = false) : IBenchClient
                 await Task.WhenAny(inlineConsumer.Done, client.Completion).ConfigureAwait(false);
                 delivered = inlineConsumer.Delivered;
             }
-
-            // Inline, there are no queues to read: the loop below is skipped.
-            ChannelReader<C2FeedMessage>? reader = inlineConsumer is null ? client.Messages : null;
-            while (reader is not null && delivered < target && await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+            else
             {
-                while (delivered < target && reader.TryRead(out C2FeedMessage? message))
-                {
-                    // The minimum a consumer does: look at the type and the seq_id, give the lease back.
-                    checksum += (int)message.Type + (message.SeqId ?? 0);
-                    message.Dispose();
-                    delivered++;
-                    if (delivered == windowAt)
-                    {
-                        meter.OpenWindow(delivered + client.GetStatistics().HeartbeatsAcknowledged);
-                    }
-                }
-
-                Volatile.Write(ref progress.Messages, delivered);
+                long windowAt = Math.Max(1, target / 10);
+                (delivered, checksum) = await ConsumeAsync(client.Messages, target, windowAt, () => meter.OpenWindow(windowAt + client.GetStatistics().HeartbeatsAcknowledged - ackBase), progress).ConfigureAwait(false);
             }
 
             if (delivered < target)
@@ -96,23 +87,12 @@ internal sealed class C2FastBenchClient(bool inline = false) : IBenchClient
             }
 
             // Heartbeats are acked by the loop as they are parsed, so by now they are counted; idle mode only waits for them.
-            long acked;
-            while ((acked = client.GetStatistics().HeartbeatsAcknowledged) < args.Heartbeats)
-            {
-                if (client.Completion.IsCompleted)
-                {
-                    throw new InvalidOperationException($"the feed ended after {acked} of {args.Heartbeats} heartbeats: {Ended(client)}");
-                }
-
-                Volatile.Write(ref progress.Messages, delivered + acked);
-                await Task.Delay(2, cancellationToken).ConfigureAwait(false);
-            }
-
+            await WaitForAcksAsync(client, ackBase, args.Heartbeats, delivered, progress, cancellationToken).ConfigureAwait(false);
             meter.Stop();
             GC.KeepAlive(checksum + (inlineConsumer?.Checksum ?? 0));
-            C2FeedStatistics stats = client.GetStatistics();
-            Volatile.Write(ref progress.Messages, delivered + stats.HeartbeatsAcknowledged);
-            BenchClientResult result = meter.Result(args.Client, delivered + stats.HeartbeatsAcknowledged, stats.HeartbeatsAcknowledged, 0, delivered + stats.HeartbeatsAcknowledged, stall: stall);
+            long acked = client.GetStatistics().HeartbeatsAcknowledged - ackBase;
+            Volatile.Write(ref progress.Messages, delivered + acked);
+            BenchClientResult result = meter.Result(args.Client, delivered + acked, acked, 0, delivered + acked, stall: stall);
             await client.CloseAsync(cancellationToken).ConfigureAwait(false);
             return result;
         }
@@ -173,18 +153,83 @@ internal sealed class C2FastBenchClient(bool inline = false) : IBenchClient
 
     private static string Ended(C2FeedClient client) => client.Completion.Exception?.InnerException?.Message ?? "closed";
 
+    /// <summary>
+    /// The queue consumer: the minimum an application does per message (type, seq_id, dispose), until
+    /// <paramref name="target"/> messages or the end of the feed. <paramref name="openWindow"/> runs at the
+    /// <paramref name="windowAt"/>-th message.
+    /// </summary>
+    private static async Task<(long Delivered, long Checksum)> ConsumeAsync(ChannelReader<C2FeedMessage> reader, long target, long windowAt, Action openWindow, BenchProgress progress)
+    {
+        long delivered = 0;
+        long checksum = 0;
+        while (delivered < target && await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            while (delivered < target && reader.TryRead(out C2FeedMessage? message))
+            {
+                checksum += (int)message.Type + (message.SeqId ?? 0);
+                message.Dispose();
+                delivered++;
+                if (delivered == windowAt)
+                {
+                    openWindow();
+                }
+            }
+
+            Volatile.Write(ref progress.Messages, delivered);
+        }
+
+        return (delivered, checksum);
+    }
+
+    /// <summary>Waits until the loop has acknowledged <paramref name="expected"/> heartbeats after the first <paramref name="ackBase"/> (they are acked as they are parsed).</summary>
+    private static async Task WaitForAcksAsync(C2FeedClient client, long ackBase, long expected, long delivered, BenchProgress progress, CancellationToken cancellationToken)
+    {
+        long acked;
+        while ((acked = client.GetStatistics().HeartbeatsAcknowledged - ackBase) < expected)
+        {
+            if (client.Completion.IsCompleted)
+            {
+                throw new InvalidOperationException($"the feed ended after {acked} of {expected} heartbeats: {Ended(client)}");
+            }
+
+            Volatile.Write(ref progress.Messages, delivered + acked);
+            await Task.Delay(2, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// A stall run's warm-up: reads <see cref="BenchClientArgs.WarmupMessages"/> at full speed, as the flood runs do, so
+    /// that the stall meets code the JIT has optimized; then says so and returns the heartbeats acknowledged so far.
+    /// </summary>
+    private static async Task<long> WarmUpAsync(C2FeedClient client, BenchClientArgs args, BenchProgress progress, CancellationToken cancellationToken)
+    {
+        long expected = args.WarmupMessages - args.WarmupHeartbeats;
+        (long read, long checksum) = await ConsumeAsync(client.Messages, expected, windowAt: -1, static () => { }, progress).ConfigureAwait(false);
+        if (read < expected)
+        {
+            throw new InvalidOperationException($"the feed ended during the warm-up, after {read} of {expected} messages: {Ended(client)}");
+        }
+
+        await WaitForAcksAsync(client, 0, args.WarmupHeartbeats, read, progress, cancellationToken).ConfigureAwait(false);
+        GC.KeepAlive(checksum);
+        await args.WarmedUp().ConfigureAwait(false);
+        return client.GetStatistics().HeartbeatsAcknowledged;
+    }
+
     /// <summary>Reads nothing until the loop pauses at the budget (or everything is queued), then holds, sampling the working set.</summary>
     private static async Task<BenchStallSample> StallAsync(C2FeedClient client, BenchClientArgs args, CancellationToken cancellationToken)
     {
         using var process = Process.GetCurrentProcess();
         long started = Stopwatch.GetTimestamp();
         long maxQueued = 0;
+        C2FeedStatistics before = client.GetStatistics(); // what a warm-up counted
         C2FeedStatistics stats;
         while (true)
         {
             stats = client.GetStatistics();
             maxQueued = Math.Max(maxQueued, stats.QueuedBytes);
-            if (stats.BackpressurePauses > 0 || stats.MessagesDelivered + stats.HeartbeatsAcknowledged >= args.Messages
+            if (stats.BackpressurePauses > before.BackpressurePauses
+                || stats.MessagesDelivered + stats.HeartbeatsAcknowledged - before.MessagesDelivered - before.HeartbeatsAcknowledged >= args.Messages
                 || Stopwatch.GetElapsedTime(started) > TimeSpan.FromSeconds(60))
             {
                 break;
@@ -211,7 +256,7 @@ internal sealed class C2FastBenchClient(bool inline = false) : IBenchClient
         stats = client.GetStatistics();
         return new BenchStallSample
         {
-            Paused = stats.BackpressurePauses > 0,
+            Paused = stats.BackpressurePauses > before.BackpressurePauses,
             SecondsToPause = toPause,
             QueuedBytesAtPause = queuedAtPause,
             QueuedBytesMax = maxQueued,
@@ -219,8 +264,8 @@ internal sealed class C2FastBenchClient(bool inline = false) : IBenchClient
             WorkingSetMaxDuringHoldBytes = maxDuringHold,
             WorkingSetAtHoldEndBytes = process.WorkingSet64,
             HoldSeconds = Stopwatch.GetElapsedTime(holdStart).TotalSeconds,
-            BackpressurePauses = stats.BackpressurePauses,
-            HeartbeatsAckedDuringStall = stats.HeartbeatsAcknowledged,
+            BackpressurePauses = stats.BackpressurePauses - before.BackpressurePauses,
+            HeartbeatsAckedDuringStall = stats.HeartbeatsAcknowledged - before.HeartbeatsAcknowledged,
         };
     }
 }
