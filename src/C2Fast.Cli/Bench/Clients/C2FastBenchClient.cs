@@ -53,6 +53,9 @@ internal sealed class C2FastBenchClient(bool inline = false) : IBenchClient
 
             await ready().ConfigureAwait(false);
 
+            // The waits take no token: a cancellable wait allocates a waiter each time the queue runs dry. The run's
+            // time limit disposes the client instead, which completes the queue (a warm-up's too).
+            using CancellationTokenRegistration onTimeout = cancellationToken.Register(static c => _ = ((C2FeedClient)c!).DisposeAsync().AsTask(), client);
             BenchStallSample? stall = null;
             long ackBase = 0; // heartbeats acknowledged before the measured flood (a stall run's warm-up)
             if (args.Mode == BenchClientMode.Stall)
@@ -67,9 +70,6 @@ internal sealed class C2FastBenchClient(bool inline = false) : IBenchClient
 
             long delivered = 0;
             long checksum = 0;
-            // The wait takes no token: a cancellable wait allocates a waiter each time the queue runs dry. The run's
-            // time limit disposes the client instead, which completes the queue.
-            using CancellationTokenRegistration onTimeout = cancellationToken.Register(static c => _ = ((C2FeedClient)c!).DisposeAsync().AsTask(), client);
             if (inlineConsumer is not null)
             {
                 await Task.WhenAny(inlineConsumer.Done, client.Completion).ConfigureAwait(false);
