@@ -64,12 +64,7 @@ public class C2SimulatorHeartbeatTests
         await using var sim = await SimOptions.StartAsync(Fast(0.1, 2));
         await using var client = await SimTestClient.ConnectAsync(sim);
 
-        for (var i = 0; i < 8; i++)
-        {
-            var message = await client.ReceiveAsync();
-            Assert.Equal("heartbeat", message.GetProperty("msg_type").GetString());
-            await client.AckHeartbeatAsync();
-        }
+        await ReceiveAndAckHeartbeatsAsync(client, 8);
 
         await SimOptions.EventuallyAsync(() => sim.GetHeartbeatRoundTrip().Count >= 8, "8 round trips");
         var rtt = sim.GetHeartbeatRoundTrip();
@@ -87,25 +82,27 @@ public class C2SimulatorHeartbeatTests
         await using var sim = await SimOptions.StartAsync(Fast(0.1, 2));
         await using var client = await SimTestClient.ConnectAsync(sim);
 
-        for (var i = 0; i < 3; i++)
-        {
-            await client.ReceiveAsync();
-            await client.AckHeartbeatAsync();
-        }
+        await ReceiveAndAckHeartbeatsAsync(client, 3);
 
         await SimOptions.EventuallyAsync(() => sim.GetHeartbeatRoundTrip().Count >= 3, "3 round trips");
         sim.ClearHeartbeatRoundTrips();
         Assert.Equal(0, sim.GetHeartbeatRoundTrip().Count);
 
-        for (var i = 0; i < 2; i++)
-        {
-            Assert.Equal("heartbeat", (await client.ReceiveAsync()).GetProperty("msg_type").GetString());
-            await client.AckHeartbeatAsync();
-        }
+        await ReceiveAndAckHeartbeatsAsync(client, 2);
 
         await SimOptions.EventuallyAsync(() => sim.GetHeartbeatRoundTrip().Count == 2, "2 round trips after the clear");
         Assert.True(sim.GetHeartbeatRoundTrip().Max < TimeSpan.FromSeconds(1));
         Assert.True(sim.GetCounters().AcksReceived >= 5); // the counters are not cleared
+    }
+
+    // Reads `count` messages, each of which must be a heartbeat, and acknowledges each one.
+    private static async Task ReceiveAndAckHeartbeatsAsync(SimTestClient client, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            Assert.Equal("heartbeat", (await client.ReceiveAsync()).GetProperty("msg_type").GetString());
+            await client.AckHeartbeatAsync();
+        }
     }
 
     [Fact]
