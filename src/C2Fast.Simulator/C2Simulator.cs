@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -221,7 +222,12 @@ public sealed class C2Simulator : IAsyncDisposable
 
     private WebApplication BuildApp(int port)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // An embedded server takes no configuration from where it happens to run: without these two lines the host
+        // reads appsettings*.json and ASPNETCORE_/DOTNET_ variables (a Kestrel section there would add endpoints) and
+        // watches the working directory, recursively, for changes on a thread of its own.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection(); // where the host keeps the settings it is given below
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.WebHost.UseShutdownTimeout(Options.ShutdownTimeout);
