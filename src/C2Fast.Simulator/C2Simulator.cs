@@ -222,9 +222,9 @@ public sealed class C2Simulator : IAsyncDisposable
 
     private WebApplication BuildApp(int port)
     {
-        // An embedded server takes no configuration from where it happens to run: without these two lines the host
-        // reads appsettings*.json and ASPNETCORE_/DOTNET_ variables (a Kestrel section there would add endpoints) and
-        // watches the working directory, recursively, for changes on a thread of its own.
+        // An embedded server takes no configuration from where it happens to run. By default the host reads
+        // appsettings*.json from the working directory and the process's environment variables (their Kestrel
+        // section configures the server too), and it watches that directory, recursively, on a thread of its own.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(); // where the host keeps the settings it is given below

@@ -5,9 +5,9 @@ namespace C2Fast.Tests.Simulator;
 public class C2SimulatorHostingTests
 {
     /// <summary>
-    /// The host of an ASP.NET Core app watches its content root (the working directory) recursively for
-    /// appsettings changes, on a ".NET File Watch" thread; under a bench the repository's file churn then costs CPU.
-    /// The simulator is embedded, so it must not.
+    /// By default an ASP.NET Core host watches its content root (the working directory) recursively for
+    /// appsettings changes, on a ".NET File Watch" thread, so every file written under that directory costs the
+    /// process CPU (a bench's simulator included). The simulator is embedded, so it must not watch anything.
     /// </summary>
     [Fact]
     public async Task Start_DoesNotWatchTheWorkingDirectory()
