@@ -225,6 +225,7 @@ public sealed class C2Simulator : IAsyncDisposable
         // An embedded server takes no configuration from where it happens to run. By default the host reads
         // appsettings*.json from the working directory and the process's environment variables (their Kestrel
         // section configures the server too), and it watches that directory, recursively, on a thread of its own.
+        // The argument stops the watch (clearing the sources afterwards does not); the clear drops what they read.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(); // where the host keeps the settings it is given below
