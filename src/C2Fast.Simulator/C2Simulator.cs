@@ -11,7 +11,6 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace C2Fast.Simulator;
 
@@ -222,17 +221,14 @@ public sealed class C2Simulator : IAsyncDisposable
 
     private WebApplication BuildApp(int port)
     {
-        // An embedded server takes no configuration from where it happens to run. By default the host reads
-        // appsettings*.json from the working directory and the process's environment variables (their Kestrel
-        // section configures the server too), and it watches that directory, recursively, on a thread of its own.
-        // The argument stops the watch (clearing the sources afterwards does not); the clear drops what they read.
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
-        builder.Configuration.Sources.Clear();
+        // An embedded server takes no configuration from where it happens to run: the empty builder reads no
+        // appsettings*.json and no environment variables (whose Kestrel section would configure the server), and
+        // it watches no directory, which the default and slim builders do, recursively, on a thread of their own.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Configuration.AddInMemoryCollection(); // where the host keeps the settings it is given below
-        builder.Logging.ClearProviders();
         builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.WebHost.UseShutdownTimeout(Options.ShutdownTimeout);
-        builder.WebHost.ConfigureKestrel(kestrel =>
+        builder.WebHost.UseKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MinRequestBodyDataRate = null;
