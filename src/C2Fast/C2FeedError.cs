@@ -49,9 +49,9 @@ public enum C2FeedError
     /// <summary>The server answered a request with an <c>error</c> message; see <see cref="C2FeedException.ServerCode"/> and <see cref="C2FeedException.ServerErrors"/>.</summary>
     ServerError,
 
-    /// <summary>A subscribe would exceed <see cref="C2FeedOptions.MaxSubscriptions"/> (100 per connection [DOC]); nothing was sent.</summary>
+    /// <summary>A subscribe would exceed <see cref="C2FeedOptions.MaxSubscriptions"/> (the vendor allows 100 per connection); nothing was sent.</summary>
     SubscriptionLimitExceeded,
 
-    /// <summary>The <see cref="C2FeedOptions.InlineHandler"/> threw (see <see cref="Exception.InnerException"/>); the connection was dropped and is not retried.</summary>
+    /// <summary>The inline handler (see <see cref="C2FeedClient(C2FeedOptions, Action{C2FeedMessage}, Microsoft.Extensions.Logging.ILoggerFactory?)"/>) threw (see <see cref="Exception.InnerException"/>); the connection was dropped and is not retried.</summary>
     HandlerFailed,
 }

@@ -1,6 +1,6 @@
 namespace C2Fast;
 
-/// <summary>One entry of a server <c>error</c> message [DOC]: <c>{code, field, message}</c>.</summary>
+/// <summary>One entry of a server <c>error</c> message, as the vendor documents it: <c>{code, field, message}</c>.</summary>
 /// <param name="Code">E.g. <c>FORBIDDEN</c>, <c>INVALID_PARAMETER</c>.</param>
 /// <param name="Field">The offending field, e.g. <c>StrategyId</c>, when named.</param>
 /// <param name="Message">Human-readable text.</param>

@@ -1,5 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
-
 namespace C2Fast;
 
 /// <summary>The one exception type C2Fast throws for feed, transport and protocol failures.</summary>
@@ -56,15 +54,4 @@ public sealed class C2FeedException : Exception
     /// <summary>Whether trying again later may succeed (not for a bad key, a rejected request or a local limit).</summary>
     public bool IsRetryable => Error is not (C2FeedError.AuthenticationFailed or C2FeedError.ConnectionNotOpen
         or C2FeedError.ServerError or C2FeedError.SubscriptionLimitExceeded or C2FeedError.HandlerFailed);
-}
-
-/// <summary>All throws go through here so hot methods stay small and inlinable.</summary>
-internal static class ThrowHelper
-{
-    [DoesNotReturn]
-    public static void Throw(C2FeedError error, string message, int? closeStatus = null, Exception? inner = null)
-        => throw Create(error, message, closeStatus, inner);
-
-    public static C2FeedException Create(C2FeedError error, string message, int? closeStatus = null, Exception? inner = null)
-        => new(error, message, inner) { CloseStatus = closeStatus };
 }

@@ -15,7 +15,7 @@ public sealed record C2FeedStatistics
     /// <summary>Heartbeats received and acknowledged: counted once the ack is written to the socket (an ack still queued when the close frame went out is not sent and not counted).</summary>
     public long HeartbeatsAcknowledged { get; init; }
 
-    /// <summary><c>heartbeat.ack</c>s sent while backpressure paused the read loop (see <see cref="C2FeedOptions.PausedAckInterval"/>).</summary>
+    /// <summary><c>heartbeat.ack</c>s sent while backpressure paused the read loop (see <see cref="C2HeartbeatOptions.PausedAckInterval"/>).</summary>
     public long PausedAcks { get; init; }
 
     /// <summary>Signals discarded because their <c>seq_id</c> was not above the last one delivered for the strategy.</summary>

@@ -3,8 +3,8 @@ using System.Text.Json.Serialization;
 namespace C2Fast;
 
 /// <summary>
-/// A <c>strategy.signal</c> payload. The vendor does not document the schema; these are the
-/// simulator's [CHOICE] snake_case fields. Unknown fields are ignored; the raw bytes remain in
+/// A <c>strategy.signal</c> payload. The vendor does not document its schema; these are the snake_case
+/// fields C2Fast's simulator sends, an order-like object. Unknown fields are ignored; the raw bytes remain in
 /// <see cref="C2FeedMessage.Payload"/>.
 /// </summary>
 /// <param name="StrategyId">The strategy that issued the signal.</param>
@@ -27,7 +27,7 @@ public sealed record C2Signal(
     [property: JsonPropertyName("stop_price")] decimal? StopPrice,
     [property: JsonPropertyName("tif")] string? Tif);
 
-/// <summary>A <c>strategy.positions</c> payload: a full snapshot [CHOICE].</summary>
+/// <summary>A <c>strategy.positions</c> payload: a full snapshot of the strategy's positions (the vendor does not document its schema; this is the simulator's).</summary>
 /// <param name="StrategyId">The strategy.</param>
 /// <param name="Positions">Every open position.</param>
 public sealed record C2Positions(
@@ -43,7 +43,7 @@ public sealed record C2Position(
     [property: JsonPropertyName("quantity")] decimal Quantity,
     [property: JsonPropertyName("avg_price")] decimal? AvgPrice);
 
-/// <summary>A <c>gap</c> payload [DOC]: more signals were missed than the server replays.</summary>
+/// <summary>A <c>gap</c> payload, as the vendor documents it: more signals were missed than the server replays (1000).</summary>
 /// <param name="StrategyId">The strategy (may be null in the vendor's example; then see <paramref name="Channel"/>).</param>
 /// <param name="Channel">The channel, e.g. <c>strategy.signal:12345678</c>.</param>
 /// <param name="From">The <c>seq_id</c> the replay started from (a string on the wire).</param>

@@ -1,6 +1,6 @@
 namespace C2Fast;
 
-/// <summary>How <c>resume_from</c> is written in a subscription request. [CHOICE] (c2-protocol.md §4).</summary>
+/// <summary>How <c>resume_from</c> is written in a subscription request.</summary>
 /// <remarks>The vendor documents a string but its example sends a number; the default follows the documentation.</remarks>
 public enum C2ResumeFromFormat
 {

@@ -1,6 +1,6 @@
 namespace C2Fast;
 
-/// <summary>What happens when consumers fall behind by more than <see cref="C2FeedOptions.MaxBufferedBytes"/>.</summary>
+/// <summary>What happens when consumers fall behind by more than <see cref="C2QueueOptions.MaxBufferedBytes"/> or a full partition.</summary>
 /// <remarks>
 /// Below the budget the read loop keeps reading and answering heartbeats whatever the consumers
 /// do. Drops are always counted (<see cref="C2FeedStatistics.MessagesDropped"/>, the
@@ -24,7 +24,7 @@ public enum C2SlowConsumerPolicy
     /// Lossless for signals without stopping heartbeats for long: past the budget, close the
     /// connection, wait until consumers have drained to half the budget, then reconnect and resume
     /// from the last seq_id queued. Messages received in between are not queued (signals are
-    /// replayed by the server; position snapshots are superseded by the next one). Needs <see cref="C2FeedOptions.Reconnect"/>.
+    /// replayed by the server; position snapshots are superseded by the next one). Needs <see cref="C2ReconnectOptions.Enabled"/>.
     /// </summary>
     DisconnectAndResume,
 }

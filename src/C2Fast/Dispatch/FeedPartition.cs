@@ -33,7 +33,7 @@ namespace C2Fast.Dispatch;
 /// the producer makes per message without a fence only brings wake-ups forward.
 /// </para>
 /// </remarks>
-internal sealed class FeedPartition : ChannelReader<C2FeedMessage>, IValueTaskSource<bool>
+internal sealed class FeedPartition : ChannelReader<MessageLease>, IValueTaskSource<bool>
 {
     /// <summary>
     /// Messages published for a waiting reader before it is woken in the middle of a socket read. A
@@ -47,7 +47,7 @@ internal sealed class FeedPartition : ChannelReader<C2FeedMessage>, IValueTaskSo
 
     private readonly FeedQueues _queues;
     private readonly int _capacity;
-    private C2FeedMessage?[] _ring;
+    private MessageLease?[] _ring;
 
     // Each on its own cache lines: the producer writes the head, readers the tail, disposers the counts.
     private PaddedCounter _head;
@@ -80,7 +80,7 @@ internal sealed class FeedPartition : ChannelReader<C2FeedMessage>, IValueTaskSo
     {
         _queues = queues;
         _capacity = capacity;
-        _ring = new C2FeedMessage?[Math.Min(InitialRingSize, (int)Math.Min(1L << 30, RoundUpToPowerOf2(capacity)))];
+        _ring = new MessageLease?[Math.Min(InitialRingSize, (int)Math.Min(1L << 30, RoundUpToPowerOf2(capacity)))];
     }
 
     /// <inheritdoc/>
@@ -106,7 +106,7 @@ internal sealed class FeedPartition : ChannelReader<C2FeedMessage>, IValueTaskSo
 
     private bool HasItems => Volatile.Read(ref _tail.Value) < Volatile.Read(ref _head.Value);
 
-    /// <summary>Whether the ring holds <see cref="C2FeedOptions.QueueCapacity"/> unread messages (producer only).</summary>
+    /// <summary>Whether the ring holds the queue capacity unread messages (producer only).</summary>
     public bool IsFull
     {
         get
@@ -126,10 +126,10 @@ internal sealed class FeedPartition : ChannelReader<C2FeedMessage>, IValueTaskSo
     public bool IsHalfEmpty => Count <= _capacity / 2;
 
     /// <summary>Appends a filled lease (producer only; the caller made sure the ring is not full).</summary>
-    public void Publish(C2FeedMessage lease)
+    public void Publish(MessageLease lease)
     {
         long head = _head.Value;
-        C2FeedMessage?[] ring = _ring;
+        MessageLease?[] ring = _ring;
         if (head - _tailSeen >= ring.Length && head - (_tailSeen = Volatile.Read(ref _tail.Value)) >= ring.Length)
         {
             ring = Grow(ring, head);
@@ -208,10 +208,10 @@ internal sealed class FeedPartition : ChannelReader<C2FeedMessage>, IValueTaskSo
     }
 
     /// <summary>Returns a disposed lease to the client's pool and lets a paused read loop resume (any thread).</summary>
-    public void Recycle(C2FeedMessage lease) => _queues.Recycle(this, lease);
+    public void Recycle(MessageLease lease) => _queues.Recycle(this, lease);
 
     /// <inheritdoc/>
-    public override bool TryRead([MaybeNullWhen(false)] out C2FeedMessage item)
+    public override bool TryRead([MaybeNullWhen(false)] out MessageLease item)
     {
         while (true)
         {
@@ -229,8 +229,8 @@ internal sealed class FeedPartition : ChannelReader<C2FeedMessage>, IValueTaskSo
             }
 
             // Read the ring after the head: a ring that grew before this head was published is seen.
-            C2FeedMessage?[] ring = Volatile.Read(ref _ring);
-            C2FeedMessage? lease = ring[tail & (ring.Length - 1)];
+            MessageLease?[] ring = Volatile.Read(ref _ring);
+            MessageLease? lease = ring[tail & (ring.Length - 1)];
             if (Interlocked.CompareExchange(ref _tail.Value, tail + 1, tail) == tail)
             {
                 if (_completed && tail + 1 == Volatile.Read(ref _head.Value))
@@ -245,7 +245,7 @@ internal sealed class FeedPartition : ChannelReader<C2FeedMessage>, IValueTaskSo
     }
 
     /// <inheritdoc/>
-    public override bool TryPeek([MaybeNullWhen(false)] out C2FeedMessage item)
+    public override bool TryPeek([MaybeNullWhen(false)] out MessageLease item)
     {
         long tail = Volatile.Read(ref _tail.Value);
         if (tail >= Volatile.Read(ref _head.Value))
@@ -254,7 +254,7 @@ internal sealed class FeedPartition : ChannelReader<C2FeedMessage>, IValueTaskSo
             return false;
         }
 
-        C2FeedMessage?[] ring = Volatile.Read(ref _ring);
+        MessageLease?[] ring = Volatile.Read(ref _ring);
         item = ring[tail & (ring.Length - 1)]!;
         return true;
     }
@@ -407,9 +407,9 @@ internal sealed class FeedPartition : ChannelReader<C2FeedMessage>, IValueTaskSo
 
     // Readers may still be reading the old array: it is never written again, and it keeps every
     // position from the tail up to the head it was replaced at.
-    private C2FeedMessage?[] Grow(C2FeedMessage?[] ring, long head)
+    private MessageLease?[] Grow(MessageLease?[] ring, long head)
     {
-        var larger = new C2FeedMessage?[ring.Length * 2];
+        var larger = new MessageLease?[ring.Length * 2];
         for (long position = Volatile.Read(ref _tail.Value); position < head; position++)
         {
             larger[position & (larger.Length - 1)] = ring[position & (ring.Length - 1)];

@@ -1,20 +1,21 @@
-using System.Threading.Channels;
+using C2Fast.Diagnostics;
+using C2Fast.Protocol;
 
 namespace C2Fast.Dispatch;
 
 /// <summary>
 /// The consumer side of one client: the partitions (by strategy id), the lease pool, the
-/// buffered-bytes budget and the slow-consumer policy. Outlives connections.
+/// buffered-bytes budget and the overflow policy. Outlives connections.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Only the read loop delivers. Bytes are counted from lease to <see cref="C2FeedMessage.Dispose"/>,
-/// so the budget bounds what consumers hold, not just what waits in the partitions. The producer keeps
-/// the totals it queued; disposers add to per-partition released totals; what is held is the
-/// difference, so neither side touches a counter the other writes on every message.
+/// Only the read loop delivers. Bytes are counted from lease to release, so the budget bounds what
+/// consumers hold, not just what waits in the partitions. The producer keeps the totals it queued;
+/// releasers add to per-partition released totals; what is held is the difference, so neither side
+/// touches a counter the other writes on every message.
 /// </para>
 /// <para>
-/// Under <see cref="C2SlowConsumerPolicy.Wait"/> a message is always queued, and <see cref="Deliver"/>
+/// Under <see cref="OverflowPolicy.Wait"/> a message is always queued, and <see cref="Deliver"/>
 /// answers false (pause the loop) once its partition is full or the budget is exceeded: a paused loop
 /// resumes, through <see cref="WaitForCapacityAsync"/>, when that partition is at most half full and the
 /// held bytes are at most half the budget, so a slow consumer does not cost one pause per message.
@@ -28,10 +29,8 @@ internal sealed class FeedQueues
     private readonly LeasePool _pool;
     private readonly long _maxBytes;
     private readonly long _resumeBytes;
-    private readonly C2SlowConsumerPolicy _policy;
+    private readonly OverflowPolicy _policy;
     private readonly SemaphoreSlim _room = new(0);
-    private readonly Action<C2FeedMessage>? _inline;
-    private readonly C2FeedMessage? _inlineMessage; // the one reusable message an inline handler sees
 
     // Producer-written totals (read by statistics on other threads).
     private long _queuedBytesTotal;
@@ -42,22 +41,21 @@ internal sealed class FeedQueues
     private int _resumeArmed;
     private int _dropNoticePending;
 
-    public FeedQueues(C2FeedOptions options)
+    public FeedQueues(QueueSettings settings, FeedCounters counters)
     {
-        _maxBytes = options.MaxBufferedBytes;
-        _resumeBytes = options.MaxBufferedBytes / 2;
-        _policy = options.SlowConsumerPolicy;
-        _inline = options.InlineHandler;
-        _inlineMessage = _inline is null ? null : C2FeedMessage.CreateInline();
-        _pool = new LeasePool(options.MessagePoolSize);
-        _partitions = new FeedPartition[options.ConsumerPartitions];
+        _maxBytes = settings.MaxBufferedBytes;
+        _resumeBytes = settings.MaxBufferedBytes / 2;
+        _policy = settings.Policy;
+        Counters = counters;
+        _pool = new LeasePool(settings.PoolSize);
+        _partitions = new FeedPartition[settings.Partitions];
         for (int i = 0; i < _partitions.Length; i++)
         {
-            _partitions[i] = new FeedPartition(this, options.QueueCapacity);
+            _partitions[i] = new FeedPartition(this, settings.Capacity);
         }
     }
 
-    public FeedCounters Counters { get; } = new();
+    public FeedCounters Counters { get; }
 
     public int PartitionCount => _partitions.Length;
 
@@ -93,44 +91,38 @@ internal sealed class FeedQueues
     /// <summary>Raised (on the loop) when a drop happened and no notice is outstanding.</summary>
     public event Action? DropNotice;
 
-    /// <summary>Called on the consumer's thread when a delivered signal's lease is disposed, or on the loop when the inline handler returns (the checkpoint commit).</summary>
+    /// <summary>Called on the consumer's thread when a delivered signal's lease is released (the checkpoint commit).</summary>
     public Action<long, long>? OnConsumed { get; set; }
 
-    public ChannelReader<C2FeedMessage> Reader(int partition) => _partitions[partition];
+    public FeedPartition Partition(int index) => _partitions[index];
 
     public int PartitionOf(long strategyId) => _partitions.Length == 1 ? 0 : (int)((ulong)strategyId % (ulong)_partitions.Length);
 
     /// <summary>
-    /// Under <see cref="C2SlowConsumerPolicy.DisconnectAndResume"/>: whether queueing <paramref name="length"/>
-    /// more bytes for this strategy would pass the budget or overfill its partition.
+    /// Under <see cref="OverflowPolicy.Shed"/>: whether queueing <paramref name="length"/> more bytes for this
+    /// strategy would pass the budget or overfill its partition.
     /// </summary>
     public bool ShouldShed(long strategyId, int length)
-        => _policy == C2SlowConsumerPolicy.DisconnectAndResume && (OverBudget(length) || _partitions[PartitionOf(strategyId)].IsFull);
+        => _policy == OverflowPolicy.Shed && (OverBudget(length) || _partitions[PartitionOf(strategyId)].IsFull);
 
     /// <summary>Copies a message into a lease and queues it (loop thread). False asks the loop to pause.</summary>
-    public bool Deliver(ReadOnlySpan<byte> json, in Protocol.Envelope envelope, C2MessageType type, long? strategyId)
+    public bool Deliver(ReadOnlySpan<byte> json, in Envelope envelope, long? strategyId)
     {
-        if (_inline is { } handler)
-        {
-            DeliverInline(handler, json, envelope, type, strategyId);
-            return true; // the handler's pace is the backpressure
-        }
-
         int index = PartitionOf(strategyId ?? 0);
         FeedPartition partition = _partitions[index];
-        if (_policy != C2SlowConsumerPolicy.Wait && !MakeRoom(partition, json.Length, type == C2MessageType.Signal))
+        if (_policy is OverflowPolicy.DropOldest or OverflowPolicy.DropNewest && !MakeRoom(partition, json.Length, envelope.Type == MessageType.StrategySignal))
         {
             return true;
         }
 
-        C2FeedMessage lease = _pool.Get();
-        lease.Fill(partition, json, envelope, type, strategyId);
+        MessageLease lease = _pool.Get();
+        lease.Fill(json, envelope, strategyId, partition);
         Volatile.Write(ref _queuedBytesTotal, _queuedBytesTotal + json.Length);
         Volatile.Write(ref _queuedMessagesTotal, _queuedMessagesTotal + 1);
         partition.Publish(lease);
         Counters.MessagesDelivered++;
 
-        if (_policy != C2SlowConsumerPolicy.Wait)
+        if (_policy != OverflowPolicy.Wait)
         {
             return true;
         }
@@ -142,38 +134,6 @@ internal sealed class FeedQueues
         }
 
         return !OverBudget(0);
-    }
-
-    /// <summary>
-    /// <see cref="C2FeedOptions.InlineHandler"/>: the message is shown to the handler here, on the loop
-    /// thread, in the one reusable instance, which is closed again when the handler returns. A signal
-    /// the handler returned from is committed; one it threw on is not.
-    /// </summary>
-    /// <exception cref="C2FeedException"><see cref="C2FeedError.HandlerFailed"/>, with the handler's exception inside.</exception>
-    private void DeliverInline(Action<C2FeedMessage> handler, ReadOnlySpan<byte> json, in Protocol.Envelope envelope, C2MessageType type, long? strategyId)
-    {
-        C2FeedMessage message = _inlineMessage!; // created with the handler
-        message.Fill(_partitions[0], json, envelope, type, strategyId);
-        Counters.MessagesDelivered++;
-        try
-        {
-            handler(message);
-        }
-#pragma warning disable CA1031 // Whatever the application throws ends the connection as the one typed error.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            throw ThrowHelper.Create(C2FeedError.HandlerFailed, $"The inline handler threw on a {type} message: {ex.Message}", inner: ex);
-        }
-        finally
-        {
-            message.CloseInline();
-        }
-
-        if (message.TryGetCommit(out long committedStrategy, out long seqId))
-        {
-            OnConsumed?.Invoke(committedStrategy, seqId);
-        }
     }
 
     /// <summary>End of a socket read: readers waiting for what was delivered are woken (loop thread).</summary>
@@ -197,8 +157,8 @@ internal sealed class FeedQueues
     /// <summary>Completes once undisposed leases hold at most half the budget (before resuming after a shed).</summary>
     public Task WaitForDrainAsync(CancellationToken cancellationToken) => WaitForRoomAsync(TimeSpan.FromMilliseconds(100), cancellationToken);
 
-    /// <summary>Called when a lease is disposed, on the disposing thread; the lease must not be touched afterwards.</summary>
-    internal void Recycle(FeedPartition partition, C2FeedMessage lease)
+    /// <summary>Called when a lease is released, on the releasing thread; the lease must not be touched afterwards.</summary>
+    internal void Recycle(FeedPartition partition, MessageLease lease)
     {
         if (lease.TryGetCommit(out long strategyId, out long seqId))
         {
@@ -222,15 +182,15 @@ internal sealed class FeedQueues
         }
     }
 
-    /// <summary>Disposes every lease still queued (client disposal).</summary>
-    public void DrainAndDispose()
+    /// <summary>Releases every lease still queued (client disposal); nothing is committed for them.</summary>
+    public void DrainAndRelease()
     {
         foreach (FeedPartition partition in _partitions)
         {
-            while (partition.TryRead(out C2FeedMessage? message))
+            while (partition.TryRead(out MessageLease? lease))
             {
-                message.MarkDiscarded();
-                message.Dispose();
+                lease.Discarded = true;
+                lease.TryRelease(lease.Version);
             }
         }
     }
@@ -289,11 +249,11 @@ internal sealed class FeedQueues
     {
         while (partition.IsFull || OverBudget(length))
         {
-            if (_policy == C2SlowConsumerPolicy.DropOldest && partition.TryRead(out C2FeedMessage? oldest))
+            if (_policy == OverflowPolicy.DropOldest && partition.TryRead(out MessageLease? oldest))
             {
-                CountDrop(oldest.Type == C2MessageType.Signal);
-                oldest.MarkDiscarded();
-                oldest.Dispose();
+                CountDrop(oldest.Type == MessageType.StrategySignal);
+                oldest.Discarded = true;
+                oldest.TryRelease(oldest.Version);
                 continue;
             }
 

@@ -16,10 +16,10 @@ namespace C2Fast.Dispatch;
 /// <para>
 /// At most <c>maxRetained</c> leases are ever pooled: once that many exist, further leases
 /// (needed only while consumers hold a deeper backlog) are created unpooled and left to the GC when
-/// disposed. Leases whose buffer grew past <see cref="MaxRetainedCapacity"/> are not kept either.
+/// released. Leases whose buffer grew past <see cref="MaxRetainedCapacity"/> are not kept either.
 /// </para>
 /// </remarks>
-internal sealed class LeasePool : ObjectPool<C2FeedMessage>
+internal sealed class LeasePool : ObjectPool<MessageLease>
 {
     /// <summary>The buffer a new lease starts with: a typical signal fits.</summary>
     public const int InitialCapacity = 512;
@@ -28,9 +28,9 @@ internal sealed class LeasePool : ObjectPool<C2FeedMessage>
     public const int MaxRetainedCapacity = 1024 * 1024;
 
     private readonly int _maxRetained;
-    private C2FeedMessage? _returned; // shared stack of given-back leases (linked through Next)
-    private C2FeedMessage? _free;     // the taker's private list
-    private int _pooled;              // pooled leases in existence (taker's count; givers decrement on a discard)
+    private MessageLease? _returned; // shared stack of given-back leases (linked through NextFree)
+    private MessageLease? _free;     // the taker's private list
+    private int _pooled;             // pooled leases in existence (taker's count; givers decrement on a discard)
 
     public LeasePool(int maxRetained) => _maxRetained = maxRetained;
 
@@ -38,9 +38,9 @@ internal sealed class LeasePool : ObjectPool<C2FeedMessage>
     public int Pooled => Volatile.Read(ref _pooled);
 
     /// <summary>A lease for the next message. Read loop only: there is exactly one taker.</summary>
-    public override C2FeedMessage Get()
+    public override MessageLease Get()
     {
-        C2FeedMessage? lease = _free ?? Interlocked.Exchange(ref _returned, null);
+        MessageLease? lease = _free ?? Interlocked.Exchange(ref _returned, null);
         if (lease is not null)
         {
             _free = lease.NextFree;
@@ -51,14 +51,14 @@ internal sealed class LeasePool : ObjectPool<C2FeedMessage>
         if (Volatile.Read(ref _pooled) < _maxRetained)
         {
             Interlocked.Increment(ref _pooled);
-            return new C2FeedMessage(InitialCapacity, pooled: true);
+            return new MessageLease(InitialCapacity, pooled: true);
         }
 
-        return new C2FeedMessage(InitialCapacity, pooled: false);
+        return new MessageLease(InitialCapacity, pooled: false);
     }
 
-    /// <summary>Gives a lease back, from any thread, once its message is disposed and nothing reads it any more.</summary>
-    public override void Return(C2FeedMessage obj)
+    /// <summary>Gives a lease back, from any thread, once it is released and nothing reads it any more.</summary>
+    public override void Return(MessageLease obj)
     {
         if (!obj.IsPooled)
         {
@@ -71,7 +71,7 @@ internal sealed class LeasePool : ObjectPool<C2FeedMessage>
             return;
         }
 
-        C2FeedMessage? top;
+        MessageLease? top;
         do
         {
             top = Volatile.Read(ref _returned);

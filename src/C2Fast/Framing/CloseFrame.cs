@@ -10,6 +10,12 @@ internal static class CloseFrame
     /// <summary>RFC 6455 §7.4.1: 1005 stands for "no status code was present"; it is never sent.</summary>
     public const int NoStatus = 1005;
 
+    /// <summary>RFC 6455 §7.4.1: 1006 stands for "closed abnormally, without a close frame"; it is never sent.</summary>
+    public const int Abnormal = 1006;
+
+    /// <summary>RFC 6455 §5.5: a control frame's payload is at most 125 bytes.</summary>
+    public const int MaxControlPayload = 125;
+
     /// <summary>The longest reason that fits a control frame: 125 - 2 code bytes.</summary>
     public const int MaxReasonBytes = 123;
 

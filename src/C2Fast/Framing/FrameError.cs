@@ -1,8 +1,8 @@
 namespace C2Fast.Framing;
 
 /// <summary>
-/// Why a server frame or message was rejected. Each value maps to one RFC 6455 rule, one close
-/// code (<see cref="FrameErrors.CloseCode"/>) and one public <see cref="C2FeedError"/>.
+/// Why a server frame or message was rejected. Each value maps to one RFC 6455 rule and one close
+/// code (<see cref="FrameErrors.CloseCode"/>).
 /// </summary>
 internal enum FrameError : byte
 {
@@ -34,13 +34,6 @@ internal static class FrameErrors
         FrameError.InvalidUtf8 => InvalidPayload,
         FrameError.MessageTooBig => MessageTooBig,
         _ => ProtocolError,
-    };
-
-    public static C2FeedError FeedError(FrameError error) => error switch
-    {
-        FrameError.InvalidUtf8 => C2FeedError.InvalidUtf8,
-        FrameError.MessageTooBig => C2FeedError.MessageTooBig,
-        _ => C2FeedError.ProtocolViolation,
     };
 
     public static string Describe(FrameError error) => error switch

@@ -1,43 +1,45 @@
 namespace C2Fast.Framing;
 
-/// <summary>Receives complete data messages from the read loop.</summary>
+/// <summary>What the read loop does after a message was handed over.</summary>
+internal enum MessageAction : byte
+{
+    /// <summary>Go on with the next frame.</summary>
+    Continue,
+
+    /// <summary>Deliver nothing more until <see cref="IMessageHandler.WaitForCapacityAsync"/> completes (backpressure).</summary>
+    Pause,
+
+    /// <summary>Stop now: drop the connection without a close handshake (the handler failed).</summary>
+    Abort,
+}
+
+/// <summary>Receives complete data messages from the engine's read loop.</summary>
+/// <remarks>Every member is called on the loop, one at a time.</remarks>
 internal interface IMessageHandler
 {
-    /// <summary>Called on the read loop for every complete message, in arrival order.</summary>
-    /// <param name="connection">The connection, for <see cref="WebSocketConnection.QueueReply"/> (loop thread only).</param>
+    /// <summary>Called for every complete data message, in arrival order.</summary>
+    /// <param name="engine">The engine, for <see cref="WebSocketEngine.QueueReply"/> and <see cref="WebSocketEngine.QueueClose"/>.</param>
     /// <param name="isText">Whether the message is text (already validated as UTF-8) rather than binary.</param>
     /// <param name="payload">The whole message, contiguous. Borrowed from the receive (or assembly) buffer: valid only during the call.</param>
-    /// <returns>
-    /// <see langword="true"/> to go on; <see langword="false"/> to pause reading (backpressure) until
-    /// <see cref="WaitForCapacityAsync"/> completes. The message counts as taken either way.
-    /// </returns>
-    bool OnMessage(WebSocketConnection connection, bool isText, ReadOnlySpan<byte> payload);
+    /// <returns>What the loop does next. The message counts as taken whatever the answer.</returns>
+    MessageAction OnMessage(WebSocketEngine engine, bool isText, ReadOnlySpan<byte> payload);
 
     /// <summary>
-    /// Called on the read loop once it has handled every complete frame of one socket read, before it
-    /// waits for more bytes or pauses: the moment to hand a batch over (wake consumers).
+    /// Called once the loop has handled the frames of one read (or a slice of a large one), before it flushes
+    /// the queued replies and waits for more bytes or pauses: the moment to hand a batch over (wake consumers).
     /// </summary>
-    void OnReadCompleted(WebSocketConnection connection);
+    void OnReadCompleted(WebSocketEngine engine);
 
     /// <summary>
-    /// Called on the read loop ahead of handling, while it is paused or when one read finds a backlog
-    /// (<see cref="WebSocketConnection.BacklogLookaheadBytes"/> or more), for each complete unfragmented text
-    /// message past the loop's position, in order and at most once each. The payload is not checked as UTF-8 yet
-    /// (the loop checks it when it gets there): the handler validates what it acts on. It may answer the message
-    /// now (<see cref="WebSocketConnection.QueueReply"/>) but must not deliver it: the same message reaches
-    /// <see cref="OnMessage"/> when the loop gets there.
+    /// Called once replies queued with <see cref="WebSocketEngine.QueueReply"/> were written to the transport:
+    /// <paramref name="count"/> of them, in one write. Replies still queued when our close frame has gone out are
+    /// dropped and not reported.
     /// </summary>
-    void OnLookahead(WebSocketConnection connection, ReadOnlySpan<byte> payload);
+    void OnRepliesWritten(int count);
 
     /// <summary>
-    /// Called on the read loop once replies it queued (<see cref="WebSocketConnection.QueueReply"/>) were
-    /// written to the socket: <paramref name="count"/> of them, in one write. Replies still queued when the
-    /// connection's close frame has gone out are dropped and not reported.
+    /// Completes when the handler can take messages again after <see cref="MessageAction.Pause"/>. The token is
+    /// cancelled when the connection is being closed or aborted: the loop then reads on without delivering.
     /// </summary>
-    void OnRepliesWritten(int count)
-    {
-    }
-
-    /// <summary>Completes when the handler can take messages again after <see cref="OnMessage"/> returned false.</summary>
-    ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken);
+    ValueTask WaitForCapacityAsync(WebSocketEngine engine, CancellationToken cancellationToken);
 }

@@ -3,42 +3,44 @@ using System.Globalization;
 using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
-using C2Fast.Transport;
 
 namespace C2Fast.Handshake;
 
-/// <summary>Drives the upgrade over a connected transport: writes the request, parses the answer.</summary>
+/// <summary>Drives the upgrade over a connected duplex pipe: writes the request, parses the answer.</summary>
 /// <remarks>
-/// On success the 101 head is consumed from the transport's <see cref="PipeReader"/> and any bytes
-/// the server sent after it stay there: they are the first frames.
+/// On success the 101 head is consumed from <see cref="IDuplexPipe.Input"/> and any bytes the server sent
+/// after it stay there, unexamined: they are the first frames.
 /// </remarks>
 internal static class HandshakeClient
 {
     /// <summary>Largest error body read from a rejection (the C2 body is a small JSON object).</summary>
-    private const int MaxErrorBody = 64 * 1024;
+    internal const int MaxErrorBody = 64 * 1024;
 
-    /// <exception cref="C2FeedException">
-    /// <see cref="C2FeedError.AuthenticationFailed"/> (401), <see cref="C2FeedError.ConnectionRejected"/> (429, 503),
-    /// <see cref="C2FeedError.HandshakeFailed"/> (other statuses), <see cref="C2FeedError.InvalidHandshake"/> (RFC violations),
-    /// <see cref="C2FeedError.ConnectionLost"/> (the server closed during the handshake).
-    /// </exception>
-    public static async Task UpgradeAsync(TransportConnection transport, C2FeedOptions options, CancellationToken cancellationToken)
+    /// <summary>Upgrades the connection to WebSocket.</summary>
+    /// <param name="transport">The connected byte pipes.</param>
+    /// <param name="settings">The request's target, key and headers, and the response limit.</param>
+    /// <param name="time">The clock for an HTTP-date <c>Retry-After</c>.</param>
+    /// <param name="cancellationToken">The caller's connect timeout.</param>
+    /// <exception cref="HandshakeException">The server rejected the upgrade, broke RFC 6455 §4.1, or the connection ended.</exception>
+    public static async Task UpgradeAsync(IDuplexPipe transport, HandshakeSettings settings, TimeProvider time, CancellationToken cancellationToken)
     {
         byte[] key = new byte[AcceptKey.KeyLength];
         byte[] expectedAccept = new byte[AcceptKey.AcceptLength];
         AcceptKey.NewKey(key);
         AcceptKey.ComputeAccept(key, expectedAccept);
 
-        var request = new ArrayBufferWriter<byte>(512);
-        HandshakeRequest.Write(request, options.Endpoint, options.ApiKey, key, options.AdditionalHeaders);
         try
         {
-            await transport.Stream.WriteAsync(request.WrittenMemory, cancellationToken).ConfigureAwait(false);
-            await transport.Stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+            HandshakeRequest.Write(transport.Output, settings.Endpoint, settings.ApiKey, key, settings.AdditionalHeaders);
+            FlushResult flushed = await transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            if (flushed.IsCompleted || flushed.IsCanceled)
+            {
+                throw Lost("The connection was dropped while sending the upgrade request.", null);
+            }
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
         {
-            throw ThrowHelper.Create(C2FeedError.ConnectionLost, "The connection failed while sending the upgrade request.", inner: ex);
+            throw Lost("The connection failed while sending the upgrade request.", ex);
         }
 
         PipeReader input = transport.Input;
@@ -46,73 +48,79 @@ internal static class HandshakeClient
         {
             ReadResult result = await ReadAsync(input, cancellationToken).ConfigureAwait(false);
             ReadOnlySequence<byte> buffer = result.Buffer;
-            OperationStatus status = HandshakeResponseParser.TryParse(buffer, options.MaxHandshakeResponseSize, expectedAccept, out HandshakeResponse response);
+            OperationStatus status = HandshakeResponseParser.TryParse(buffer, settings.MaxResponseHeadBytes, expectedAccept, out HandshakeResponse response);
             switch (status)
             {
                 case OperationStatus.Done when response.StatusCode == 101:
                     input.AdvanceTo(buffer.GetPosition(response.HeaderLength));
                     return;
                 case OperationStatus.Done:
-                    throw await ReadRejectionAsync(input, result, response, cancellationToken).ConfigureAwait(false);
+                    throw await ReadRejectionAsync(input, result, response, time, cancellationToken).ConfigureAwait(false);
                 case OperationStatus.InvalidData:
                     input.AdvanceTo(buffer.Start, buffer.End);
-                    throw ThrowHelper.Create(C2FeedError.InvalidHandshake, Describe(response.Error));
+                    throw new HandshakeException(response.Error, Describe(response.Error));
                 default:
+                    input.AdvanceTo(buffer.Start, buffer.End);
                     if (result.IsCompleted)
                     {
-                        input.AdvanceTo(buffer.Start, buffer.End);
-                        throw ThrowHelper.Create(C2FeedError.ConnectionLost, "The server closed the connection before completing the upgrade response.");
+                        throw Lost("The server closed the connection before completing the upgrade response.", null);
                     }
 
-                    input.AdvanceTo(buffer.Start, buffer.End);
                     break;
             }
         }
     }
 
+    private static HandshakeException Lost(string message, Exception? inner) => new(HandshakeError.ConnectionLost, message, inner: inner);
+
     private static async ValueTask<ReadResult> ReadAsync(PipeReader input, CancellationToken cancellationToken)
     {
         try
         {
-            return await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            return result.IsCanceled ? throw Lost("The connection was dropped during the upgrade.", null) : result;
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
         {
-            throw ThrowHelper.Create(C2FeedError.ConnectionLost, "The connection failed during the upgrade.", inner: ex);
+            throw Lost("The connection failed during the upgrade.", ex);
         }
     }
 
     /// <summary>Reads the body of a non-101 answer (bounded) and builds the typed rejection. Error path: allocation is fine.</summary>
-    private static async Task<C2FeedException> ReadRejectionAsync(PipeReader input, ReadResult result, HandshakeResponse response, CancellationToken cancellationToken)
+    private static async Task<HandshakeException> ReadRejectionAsync(PipeReader input, ReadResult result, HandshakeResponse response, TimeProvider time, CancellationToken cancellationToken)
     {
         ReadOnlySequence<byte> buffer = result.Buffer;
         byte[] head = buffer.Slice(0, response.HeaderLength).ToArray();
         long wanted = response.ContentLength >= 0 ? Math.Min(response.ContentLength, MaxErrorBody) : MaxErrorBody;
 
-        // The body ends at Content-Length, at the chunked terminator, or at EOF; never past the cap.
-        while (!result.IsCompleted && buffer.Length - response.HeaderLength < wanted
-               && !(response.Chunked && EndsChunked(buffer.Slice(response.HeaderLength))))
+        // The body ends at Content-Length, at the chunked terminator, or at EOF; never past the cap. A connection
+        // that fails while the body is read still reports the rejection, with what arrived.
+        try
         {
-            input.AdvanceTo(buffer.Start, buffer.End);
-            result = await ReadAsync(input, cancellationToken).ConfigureAwait(false);
-            buffer = result.Buffer;
+            while (!result.IsCompleted && buffer.Length - response.HeaderLength < wanted
+                   && !(response.Chunked && EndsChunked(buffer.Slice(response.HeaderLength))))
+            {
+                input.AdvanceTo(buffer.Start, buffer.End);
+                result = await ReadAsync(input, cancellationToken).ConfigureAwait(false);
+                buffer = result.Buffer;
+            }
+        }
+        catch (HandshakeException)
+        {
+            buffer = default;
         }
 
-        ReadOnlySequence<byte> rawBody = buffer.Slice(response.HeaderLength, Math.Min(buffer.Length - response.HeaderLength, wanted));
-        byte[] body = response.Chunked ? Dechunk(rawBody.ToArray()) : rawBody.ToArray();
-        input.AdvanceTo(buffer.End);
+        byte[] body = [];
+        if (buffer.Length > response.HeaderLength)
+        {
+            ReadOnlySequence<byte> rawBody = buffer.Slice(response.HeaderLength, Math.Min(buffer.Length - response.HeaderLength, wanted));
+            body = response.Chunked ? Dechunk(rawBody.ToArray()) : rawBody.ToArray();
+            input.AdvanceTo(buffer.End);
+        }
 
         string? header = Text(head, response.ErrorHeader);
-        string? retryAfter = Text(head, response.RetryAfter);
         (string? code, string? message) = ParseBody(body);
         int status = response.StatusCode;
-        C2FeedError error = status switch
-        {
-            401 => C2FeedError.AuthenticationFailed,
-            429 or 503 => C2FeedError.ConnectionRejected,
-            _ => C2FeedError.HandshakeFailed,
-        };
-
         var text = new StringBuilder($"The server rejected the WebSocket upgrade with HTTP {status.ToString(CultureInfo.InvariantCulture)}");
         if (header is not null)
         {
@@ -125,14 +133,8 @@ internal static class HandshakeClient
         }
 
         text.Append('.');
-        return new C2FeedException(error, text.ToString())
-        {
-            HttpStatus = status,
-            ServerErrorHeader = header,
-            ServerCode = code,
-            ServerMessage = message,
-            RetryAfter = ParseRetryAfter(retryAfter),
-        };
+        var rejection = new HandshakeRejection(status, header, code, message, ParseRetryAfter(Text(head, response.RetryAfter), time.GetUtcNow()));
+        return new HandshakeException(HandshakeError.Rejected, text.ToString(), rejection);
     }
 
     private static bool EndsChunked(ReadOnlySequence<byte> body)
@@ -141,8 +143,8 @@ internal static class HandshakeClient
         return body.Length >= 5 && body.Slice(body.Length - 5).ToArray().AsSpan().SequenceEqual("0\r\n\r\n"u8);
     }
 
-    /// <summary>Decodes an HTTP/1.1 chunked body (RFC 9112 §7.1), keeping what decodes cleanly.</summary>
-    private static byte[] Dechunk(byte[] raw)
+    /// <summary>Decodes an HTTP/1.1 chunked body (RFC 9112 §7.1), keeping what decodes cleanly; never reads past the input.</summary>
+    internal static byte[] Dechunk(byte[] raw)
     {
         var output = new List<byte>(raw.Length);
         int i = 0;
@@ -161,15 +163,21 @@ internal static class HandshakeClient
                 sizeText = sizeText[..extension];
             }
 
-            if (!int.TryParse(Encoding.ASCII.GetString(sizeText).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out int size) || size <= 0)
+            if (!long.TryParse(Encoding.ASCII.GetString(sizeText).Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out long size) || size <= 0)
             {
                 break;
             }
 
             i += lineEnd + 2;
-            int take = Math.Min(size, raw.Length - i);
-            output.AddRange(raw.AsSpan(i, take));
-            i += size + 2;
+            int remaining = raw.Length - i;
+            if (size >= remaining)
+            {
+                output.AddRange(raw.AsSpan(i, remaining)); // a chunk announced longer than what arrived: keep what is there
+                break;
+            }
+
+            output.AddRange(raw.AsSpan(i, (int)size));
+            i += (int)size + 2;
         }
 
         return [.. output];
@@ -208,8 +216,8 @@ internal static class HandshakeClient
     private static string? StringProperty(JsonElement element, string name)
         => element.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-    /// <summary>RFC 9110 §10.2.3: delta-seconds or an HTTP-date.</summary>
-    internal static TimeSpan? ParseRetryAfter(string? value)
+    /// <summary>RFC 9110 §10.2.3: delta-seconds or an HTTP-date (a date is measured from <paramref name="now"/>).</summary>
+    internal static TimeSpan? ParseRetryAfter(string? value, DateTimeOffset now)
     {
         if (string.IsNullOrWhiteSpace(value))
         {
@@ -223,18 +231,18 @@ internal static class HandshakeClient
 
         if (DateTimeOffset.TryParseExact(value, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset date))
         {
-            TimeSpan delta = date - DateTimeOffset.UtcNow;
+            TimeSpan delta = date - now;
             return delta > TimeSpan.Zero ? delta : TimeSpan.Zero;
         }
 
         return null;
     }
 
-    private static string Describe(HandshakeError error) => error switch
+    internal static string Describe(HandshakeError error) => error switch
     {
         HandshakeError.MalformedStatusLine => "The upgrade response has a malformed status line (RFC 9112 §4).",
         HandshakeError.MalformedHeader => "The upgrade response has a malformed header line (RFC 9112 §5).",
-        HandshakeError.ResponseTooLarge => "The upgrade response head exceeds MaxHandshakeResponseSize.",
+        HandshakeError.ResponseTooLarge => "The upgrade response head exceeds the configured maximum size.",
         HandshakeError.MissingUpgrade => "The 101 response lacks 'Upgrade: websocket' (RFC 6455 §4.1).",
         HandshakeError.MissingConnection => "The 101 response lacks 'Connection: Upgrade' (RFC 6455 §4.1).",
         HandshakeError.InvalidAccept => "The 101 response has a missing, repeated or wrong Sec-WebSocket-Accept (RFC 6455 §4.1).",

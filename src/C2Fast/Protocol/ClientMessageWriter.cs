@@ -3,7 +3,7 @@ using System.Buffers.Text;
 
 namespace C2Fast.Protocol;
 
-/// <summary>Writes client → server messages (c2-protocol.md §4) as UTF-8 JSON, without allocating.</summary>
+/// <summary>Writes client → server messages (Contract.md §4) as UTF-8 JSON, without allocating.</summary>
 /// <remarks>
 /// <para>
 /// Hand-written rather than <see cref="System.Text.Json.Utf8JsonWriter"/>: every value is either a
@@ -23,7 +23,7 @@ namespace C2Fast.Protocol;
 /// </remarks>
 internal sealed class ClientMessageWriter
 {
-    /// <summary>The longest <c>request_id</c> the server accepts (c2-protocol.md §2).</summary>
+    /// <summary>The longest <c>request_id</c> the server accepts (Contract.md §2).</summary>
     public const int MaxRequestIdLength = 50;
 
     /// <summary>An upper bound of the length of any <c>subscription.request</c> this writer produces.</summary>
@@ -62,7 +62,7 @@ internal sealed class ClientMessageWriter
     private static ReadOnlySpan<byte> Suffix => "}}"u8;
 
     /// <summary>Creates a writer.</summary>
-    /// <param name="resumeFromFormat">How <c>resume_from</c> is written. [CHOICE] default: a decimal string.</param>
+    /// <param name="resumeFromFormat">How <c>resume_from</c> is written. Default: a decimal string (Contract.md §4, a choice where the vendor is silent).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="resumeFromFormat"/> is not a defined value.</exception>
     public ClientMessageWriter(ResumeFromFormat resumeFromFormat = ResumeFromFormat.String)
     {

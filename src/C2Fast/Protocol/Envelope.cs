@@ -46,7 +46,7 @@ internal readonly struct Envelope
     /// Filled for any message type whose payload is an object (a <c>subscription.ack</c> echoes it
     /// too). Only for <c>strategy.signal</c>, <c>strategy.positions</c> and <c>gap</c> is a
     /// malformed <c>strategy_id</c> an error; elsewhere it just leaves this <see langword="false"/>.
-    /// A <c>gap</c> may carry <c>"strategy_id":null</c> (c2-protocol.md §3).
+    /// A <c>gap</c> may carry <c>"strategy_id":null</c> (Contract.md §3).
     /// </remarks>
     public bool HasStrategyId { get; init; }
 

@@ -8,7 +8,7 @@ namespace C2Fast.Protocol;
 /// <summary>Parses the envelope of one complete server message in a single pass, without allocating.</summary>
 /// <remarks>
 /// <para>
-/// One forward pass of <see cref="Utf8JsonReader"/> over the root object (c2-protocol.md §2):
+/// One forward pass of <see cref="Utf8JsonReader"/> over the root object (Contract.md §2):
 /// </para>
 /// <code>
 ///   {  name : value , name : value , ... }        any field order, names matched with

@@ -3,7 +3,7 @@ namespace C2Fast.Protocol;
 /// <summary>The pre-serialized <c>heartbeat.ack</c> body: built once, then only its timestamp is rewritten per send.</summary>
 /// <remarks>
 /// <para>
-/// Body (c2-protocol.md §4, §5): <c>{"msg_type":"heartbeat.ack","timestamp":"YYYY-MM-DDTHH:MM:SSZ"}</c>,
+/// Body (Contract.md §4, §5): <c>{"msg_type":"heartbeat.ack","timestamp":"YYYY-MM-DDTHH:MM:SSZ"}</c>,
 /// <see cref="BodyLength"/> bytes, with the 20 timestamp bytes at <see cref="TimestampOffset"/>.
 /// </para>
 /// <para>

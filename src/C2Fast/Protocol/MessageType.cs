@@ -4,7 +4,7 @@ namespace C2Fast.Protocol;
 /// <remarks>
 /// <see cref="Unknown"/> means "well-formed, but not a type this client knows": the raw
 /// <c>msg_type</c> bytes are in <see cref="Envelope.MsgType"/> and the message goes to the
-/// application untouched (c2-protocol.md §2 [CHOICE]).
+/// application untouched (Contract.md §2, a choice where the vendor is silent).
 /// </remarks>
 internal enum MessageType : byte
 {

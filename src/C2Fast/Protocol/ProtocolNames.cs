@@ -1,6 +1,6 @@
 namespace C2Fast.Protocol;
 
-/// <summary>Every JSON name and literal of the C2 v4 envelope, as UTF-8 (c2-protocol.md §2–§4).</summary>
+/// <summary>Every JSON name and literal of the C2 v4 envelope, as UTF-8 (Contract.md §2–§4).</summary>
 /// <remarks>
 /// Properties over <c>u8</c> literals compile to spans over the assembly's data section: no
 /// allocation, no static constructor. Match them with <see cref="System.Text.Json.Utf8JsonReader.ValueTextEquals(ReadOnlySpan{byte})"/>

@@ -1,6 +1,6 @@
 namespace C2Fast.Protocol;
 
-/// <summary>The <c>action</c> of a <c>subscription.request</c> (c2-protocol.md §4).</summary>
+/// <summary>The <c>action</c> of a <c>subscription.request</c> (Contract.md §4).</summary>
 internal enum SubscriptionAction : byte
 {
     /// <summary><c>subscribe</c>.</summary>

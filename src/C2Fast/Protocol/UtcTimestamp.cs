@@ -3,7 +3,7 @@ namespace C2Fast.Protocol;
 /// <summary>Writes the C2 timestamp form <c>YYYY-MM-DDTHH:MM:SSZ</c> (ISO-8601 UTC, whole seconds) as UTF-8 digits.</summary>
 /// <remarks>
 /// Written digit by digit: no format string, no culture, no allocation. Every client timestamp
-/// must be within one minute of UTC (c2-protocol.md §4), so callers pass <see cref="DateTime.UtcNow"/>
+/// must be within one minute of UTC (Contract.md §4), so callers pass <see cref="DateTime.UtcNow"/>
 /// at send time; a <see cref="DateTimeKind.Local"/> value is converted, an
 /// <see cref="DateTimeKind.Unspecified"/> one is taken as UTC.
 /// </remarks>

@@ -1,3 +1,4 @@
+using C2Fast.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace C2Fast.Session;
@@ -16,6 +17,7 @@ internal sealed class CheckpointTracker : IAsyncDisposable
 {
     private readonly IC2CheckpointStore _store;
     private readonly TimeSpan _interval;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Dictionary<long, long> _committed = [];
     private readonly CancellationTokenSource _stop = new();
@@ -23,10 +25,11 @@ internal sealed class CheckpointTracker : IAsyncDisposable
     private Task? _saver;
     private bool _dirty;
 
-    public CheckpointTracker(IC2CheckpointStore store, TimeSpan interval, ILogger logger)
+    public CheckpointTracker(IC2CheckpointStore store, TimeSpan interval, TimeProvider time, ILogger logger)
     {
         _store = store;
         _interval = interval;
+        _time = time;
         _logger = logger;
     }
 
@@ -71,7 +74,7 @@ internal sealed class CheckpointTracker : IAsyncDisposable
         }
     }
 
-    /// <summary>A consumer finished with this signal (called from <see cref="C2FeedMessage.Dispose"/>).</summary>
+    /// <summary>A consumer finished with this signal (its message was disposed, or the inline handler returned).</summary>
     public void Commit(long strategyId, long seqId)
     {
         lock (_committed)
@@ -136,7 +139,7 @@ internal sealed class CheckpointTracker : IAsyncDisposable
 
     private async Task SaveLoopAsync()
     {
-        using var timer = new PeriodicTimer(_interval);
+        using var timer = new PeriodicTimer(_interval, _time);
         try
         {
             while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
@@ -147,7 +150,7 @@ internal sealed class CheckpointTracker : IAsyncDisposable
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
-                    Dispatch.Log.CheckpointSaveFailed(_logger, ex);
+                    Log.CheckpointSaveFailed(_logger, ex);
                 }
             }
         }

@@ -8,81 +8,91 @@ using System.Security.Cryptography.X509Certificates;
 namespace C2Fast.Transport;
 
 /// <summary>
-/// A connected TCP socket, optionally wrapped in TLS, with a <see cref="PipeReader"/> for input
-/// and the raw stream for output (written only under the connection's write lock).
+/// A connected TCP socket, optionally wrapped in TLS, as a duplex pipe: <see cref="Input"/> is fed by a
+/// receive pump, <see cref="Output"/> writes to the stream when flushed. It knows nothing of WebSocket.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Input: a receive pump reads the stream into a <see cref="Pipe"/> whose reader is <see cref="Input"/>.
 /// Both sides of the pipe run inline, so when the pump flushes a read, the read loop waiting on
 /// <see cref="Input"/> continues on the pump's thread: no thread hop per read. The pump is either a
-/// thread of its own that blocks in the socket read (<see cref="C2FeedOptions.DedicatedReceiveThread"/>:
-/// the kernel wakes it directly when data arrives) or an async loop on the thread pool (the runtime's
-/// epoll thread then hands every read that had to wait to a pool thread). When the loop is not
-/// reading (backpressure) or falls behind, the pump reads on until the unconsumed bytes reach
-/// <see cref="ReceiveBlockPool.LimitBytes"/> (the read-ahead budget, and never less than one largest
-/// frame), then waits for the loop to consume half of them. The pipe's own <see cref="PipeReader.CancelPendingRead"/> is
-/// then safe to use: no stream read belongs to the reader.
+/// thread of its own that blocks in the socket read (<see cref="TransportSettings.ReceiveThread"/>: the
+/// kernel wakes it directly when data arrives) or an async loop on the thread pool (the runtime's epoll
+/// thread then hands every read that had to wait to a pool thread).
+/// </para>
+/// <para>
+/// Memory: the pipe stops the pump once <see cref="TransportSettings.PauseThresholdBytes"/> are unexamined
+/// (the loop is paused or behind) and lets it go on at half; the kernel's socket buffer and then TCP flow
+/// control hold the rest.
+/// </para>
+/// <para>Output: <see cref="TransportOutput"/>; completing it half-closes the connection.</para>
 /// </remarks>
-internal sealed class TransportConnection : IAsyncDisposable
+internal sealed class TransportConnection : ITransport
 {
     private readonly Socket? _socket;
+    private readonly Stream _stream;
     private readonly Pipe _pipe;
     private readonly ReceiveBlockPool _pool;
+    private readonly TransportOutput _output;
     private readonly int _readSize;
     private readonly Task _pump;
     private int _disposed;
     private int _aborted;
 
-    private TransportConnection(Socket? socket, Stream stream, int bufferSize, long readAheadBytes, long maxFrameBytes, bool receiveThread)
+    private TransportConnection(Socket? socket, Stream stream, TransportSettings settings)
     {
         _socket = socket;
-        Stream = stream;
-        _readSize = Math.Max(256, bufferSize / 8);
-
-        // The pipe's own threshold counts unexamined bytes, which the loop rarely leaves (see ReceiveBlockPool); it stays
-        // as a second limit. The bound that holds is the pool's, on unconsumed bytes.
-        long pause = Math.Max(2L * bufferSize, readAheadBytes + bufferSize);
-        _pool = new ReceiveBlockPool(bufferSize, Math.Max(pause, maxFrameBytes + (2L * bufferSize)));
+        _stream = stream;
+        int blockSize = settings.ReceiveBufferSize;
+        _readSize = Math.Max(256, blockSize / 8);
+        long pause = settings.PauseThresholdBytes;
+        _pool = new ReceiveBlockPool(blockSize, (int)Math.Min(int.MaxValue, (pause / blockSize) + 2));
         _pipe = new Pipe(new PipeOptions(
             pool: _pool,
             readerScheduler: PipeScheduler.Inline,
             writerScheduler: PipeScheduler.Inline,
             pauseWriterThreshold: pause,
             resumeWriterThreshold: pause / 2,
-            minimumSegmentSize: bufferSize,
+            minimumSegmentSize: blockSize,
             useSynchronizationContext: false));
-        _pump = receiveThread ? StartPumpThread() : PumpAsync();
+        _output = new TransportOutput(
+            PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true)),
+            ShutdownSendAsync);
+        _pump = settings.ReceiveThread ? StartPumpThread() : PumpAsync();
     }
-
-    /// <summary>The byte stream (TLS or plain) to write frames to.</summary>
-    public Stream Stream { get; }
 
     /// <summary>Received bytes. One loop owns it.</summary>
     public PipeReader Input => _pipe.Reader;
 
-    /// <summary>Whether the stream is TLS.</summary>
-    public bool IsTls => Stream is SslStream;
+    /// <summary>Bytes to send: written to the stream when flushed; completing it half-closes the connection.</summary>
+    public PipeWriter Output => _output;
 
-    /// <summary>Resolves, connects, tunes the socket and (for wss) completes TLS.</summary>
-    /// <exception cref="C2FeedException"><see cref="C2FeedError.ConnectFailed"/> or <see cref="C2FeedError.TlsFailed"/>.</exception>
-    public static async Task<TransportConnection> ConnectAsync(C2FeedOptions options, CancellationToken cancellationToken)
+    /// <summary>Whether the stream is TLS.</summary>
+    public bool IsTls => _stream is SslStream;
+
+    /// <summary>Bytes the pump holds now that the loop has not consumed (rounded up to whole receive blocks).</summary>
+    internal long UnconsumedBytes => _pool.OutstandingBytes;
+
+    /// <summary>Resolves, connects, tunes the socket and (with TLS) completes the TLS handshake.</summary>
+    /// <exception cref="TransportException"><see cref="TransportError.ConnectFailed"/> or <see cref="TransportError.TlsFailed"/>.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled (the caller's connect timeout).</exception>
+    public static async Task<TransportConnection> ConnectAsync(TransportSettings settings, CancellationToken cancellationToken)
     {
-        Uri uri = options.Endpoint;
-        Socket socket = await ConnectSocketAsync(uri, options, cancellationToken).ConfigureAwait(false);
-        Stream stream = options.DedicatedReceiveThread ? new PollingNetworkStream(socket) : new NetworkStream(socket, ownsSocket: true);
+        Socket socket = await ConnectSocketAsync(settings, cancellationToken).ConfigureAwait(false);
+        Stream stream = settings.ReceiveThread ? new PollingNetworkStream(socket) : new NetworkStream(socket, ownsSocket: true);
         try
         {
-            if (uri.Scheme == "wss")
+            if (settings.UseTls)
             {
                 var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
                 stream = ssl;
-                await ssl.AuthenticateAsClientAsync(TlsOptions(uri, options.TrustedCaCertificate), cancellationToken).ConfigureAwait(false);
+                await ssl.AuthenticateAsClientAsync(TlsOptions(settings.Host, settings.TrustedCaCertificate), cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is AuthenticationException or IOException)
         {
             await stream.DisposeAsync().ConfigureAwait(false);
-            throw ThrowHelper.Create(C2FeedError.TlsFailed, $"TLS with {uri.IdnHost}:{uri.Port} failed: {ex.Message}", inner: ex);
+            throw new TransportException(TransportError.TlsFailed, $"TLS with {settings.Host}:{settings.Port} failed: {ex.Message}", ex);
         }
         catch
         {
@@ -90,44 +100,16 @@ internal sealed class TransportConnection : IAsyncDisposable
             throw;
         }
 
-        return new TransportConnection(socket, stream, options.ReceiveBufferSize, options.PausedReadAheadBytes, MaxFrameBytes(options.MaxMessageSize), options.DedicatedReceiveThread);
+        return new TransportConnection(socket, stream, settings);
     }
 
-    /// <summary>
-    /// A transport over an already-connected stream (in-memory tests and benchmarks of the read loop);
-    /// <paramref name="receiveThread"/> pumps it with blocking reads on a thread of its own.
-    /// </summary>
-    public static TransportConnection FromStream(Stream stream, int receiveBufferSize, long readAheadBytes = 0, bool receiveThread = false, int maxMessageSize = 16 * 1024 * 1024)
-        => new(null, stream, receiveBufferSize, readAheadBytes, MaxFrameBytes(maxMessageSize), receiveThread);
-
-    /// <summary>Bytes the pump holds now that the loop has not consumed (rounded up to whole receive buffers).</summary>
-    internal long UnconsumedBytes => _pool.OutstandingBytes;
-
-    /// <summary>The most <see cref="UnconsumedBytes"/> the pump reads up to before it waits for the loop.</summary>
-    internal long ReadLimitBytes => _pool.LimitBytes;
-
-    /// <summary>Half-closes the sending side after the last frame (TLS close_notify first), so the close frame is not lost to a reset.</summary>
-    public async ValueTask ShutdownSendAsync()
-    {
-        try
-        {
-            if (Stream is SslStream ssl)
-            {
-                await ssl.ShutdownAsync().ConfigureAwait(false);
-            }
-
-            _socket?.Shutdown(SocketShutdown.Send);
-        }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
-        {
-            // The peer is already gone; nothing left to tell it.
-        }
-    }
+    /// <summary>A transport over an already-connected stream (in-memory tests and benchmarks).</summary>
+    public static TransportConnection FromStream(Stream stream, TransportSettings settings) => new(null, stream, settings);
 
     /// <summary>
-    /// Drops the connection at once, from any thread: a pending or next read fails. The
-    /// <see cref="Input"/> reader is left alone, because only its owner (the read loop) may
-    /// complete it: completing it elsewhere would return buffers the loop is still parsing.
+    /// Drops the connection at once, from any thread: a pending or next read fails, a pending write fails.
+    /// The <see cref="Input"/> reader is left alone, because only its owner (the read loop) may complete it:
+    /// completing it elsewhere would return buffers the loop is still parsing.
     /// </summary>
     public void Abort()
     {
@@ -146,12 +128,12 @@ internal sealed class TransportConnection : IAsyncDisposable
             // Not connected any more, or already closed: nothing waits on it.
         }
 
-        _pool.Close(); // a pump waiting for the loop to consume goes on, and finds the stream closed
-        Stream.Dispose();
+        _pipe.Writer.CancelPendingFlush(); // a pump waiting for the loop to read goes on, and finds the stream closed
+        _stream.Dispose();
         _socket?.Dispose();
     }
 
-    /// <summary>Drops the connection and completes <see cref="Input"/>. Only the reader's owner calls this.</summary>
+    /// <summary>Drops the connection, completes both pipes and waits for the pump. Only the reader's owner calls this.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -160,13 +142,33 @@ internal sealed class TransportConnection : IAsyncDisposable
         }
 
         Abort();
+        await _output.CompleteAsync(new ObjectDisposedException(nameof(TransportConnection))).ConfigureAwait(false);
         await Input.CompleteAsync().ConfigureAwait(false);
         await _pump.ConfigureAwait(false);
+        _pool.Close();
+    }
+
+    /// <summary>Half-closes the sending side after the last frame (TLS close_notify first).</summary>
+    private async ValueTask ShutdownSendAsync()
+    {
+        try
+        {
+            if (_stream is SslStream ssl)
+            {
+                await ssl.ShutdownAsync().ConfigureAwait(false);
+            }
+
+            _socket?.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
+        {
+            // The peer is already gone; nothing left to tell it.
+        }
     }
 
     /// <summary>
-    /// Stream → pipe until the stream ends, fails or the reader completes. A failure completes the pipe
-    /// with it, so the loop's next read throws what the stream threw (as reading the stream itself would).
+    /// Stream → pipe until the stream ends, fails, the reader completes or the connection is aborted. A failure
+    /// completes the pipe with it, so the loop's next read throws what the stream threw.
     /// </summary>
     private async Task PumpAsync()
     {
@@ -176,13 +178,8 @@ internal sealed class TransportConnection : IAsyncDisposable
         {
             while (true)
             {
-                if (!_pool.HasRoom && !await _pool.WaitForRoomAsync().ConfigureAwait(false))
-                {
-                    throw Dropped(); // as reading the disposed stream would
-                }
-
                 Memory<byte> memory = writer.GetMemory(_readSize);
-                int read = await Stream.ReadAsync(memory).ConfigureAwait(false);
+                int read = await _stream.ReadAsync(memory).ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;
@@ -193,6 +190,11 @@ internal sealed class TransportConnection : IAsyncDisposable
                 if (flushed.IsCompleted)
                 {
                     break; // the reader is done
+                }
+
+                if (flushed.IsCanceled)
+                {
+                    throw Dropped();
                 }
             }
         }
@@ -209,10 +211,9 @@ internal sealed class TransportConnection : IAsyncDisposable
     /// <summary>
     /// The receive thread: the same loop as <see cref="PumpAsync"/> with blocking reads. The read loop runs on
     /// it whenever it waits for input (a flush resumes it inline). The thread waits for the loop only when the
-    /// pool's limit is reached (<see cref="ReceiveBlockPool.WaitForRoom"/>) or the pipe's own threshold is; an
-    /// abort or the reader's completion releases it. After the loop awaited something else (a paused queue, a
-    /// slow write), it runs on whichever thread resumed it until it has caught up with the socket, and then
-    /// comes back here with the next flush.
+    /// pipe's pause threshold is reached; an abort or the reader's completion releases it. After the loop awaited
+    /// something else (a paused queue, a slow write), it runs on whichever thread resumed it until it has caught
+    /// up with the socket, and then comes back here with the next flush.
     /// </summary>
     private Task StartPumpThread()
     {
@@ -248,13 +249,8 @@ internal sealed class TransportConnection : IAsyncDisposable
         {
             while (true)
             {
-                if (!_pool.HasRoom && !_pool.WaitForRoom())
-                {
-                    throw Dropped(); // as reading the disposed stream would
-                }
-
                 Memory<byte> memory = writer.GetMemory(_readSize);
-                int read = Stream.Read(memory.Span);
+                int read = _stream.Read(memory.Span);
                 if (read == 0)
                 {
                     break;
@@ -267,9 +263,14 @@ internal sealed class TransportConnection : IAsyncDisposable
                 {
                     break; // the reader is done
                 }
+
+                if (flushed.IsCanceled)
+                {
+                    throw Dropped();
+                }
             }
         }
-#pragma warning disable CA1031 // Whatever the stream throws is the reader's to see, through the pipe.
+#pragma warning disable CA1031 // Whatever the stream throws is the reader's to see, through the pipe; never let it end the process.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
@@ -281,12 +282,9 @@ internal sealed class TransportConnection : IAsyncDisposable
 
     private static ObjectDisposedException Dropped() => new(nameof(TransportConnection), "The connection was dropped.");
 
-    // The largest frame a message of maxMessageSize comes in: a loop waiting for the rest of it must get it.
-    private static long MaxFrameBytes(int maxMessageSize) => maxMessageSize + 14L;
-
-    private static async Task<Socket> ConnectSocketAsync(Uri uri, C2FeedOptions options, CancellationToken cancellationToken)
+    private static async Task<Socket> ConnectSocketAsync(TransportSettings settings, CancellationToken cancellationToken)
     {
-        string host = uri.DnsSafeHost;
+        string host = settings.Host;
         IPAddress[] addresses;
         try
         {
@@ -296,7 +294,7 @@ internal sealed class TransportConnection : IAsyncDisposable
         }
         catch (SocketException ex)
         {
-            throw ThrowHelper.Create(C2FeedError.ConnectFailed, $"Could not resolve {host}: {ex.SocketErrorCode}.", inner: ex);
+            throw new TransportException(TransportError.ConnectFailed, $"Could not resolve {host}: {ex.SocketErrorCode}.", ex);
         }
 
         Exception? last = null;
@@ -305,8 +303,8 @@ internal sealed class TransportConnection : IAsyncDisposable
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                Configure(socket, options);
-                await socket.ConnectAsync(new IPEndPoint(address, uri.Port), cancellationToken).ConfigureAwait(false);
+                Configure(socket, settings);
+                await socket.ConnectAsync(new IPEndPoint(address, settings.Port), cancellationToken).ConfigureAwait(false);
                 return socket;
             }
             catch (SocketException ex)
@@ -321,38 +319,38 @@ internal sealed class TransportConnection : IAsyncDisposable
             }
         }
 
-        throw ThrowHelper.Create(C2FeedError.ConnectFailed, $"Could not connect to {host}:{uri.Port} ({addresses.Length} address(es) tried): {last?.Message ?? "no address"}.", inner: last);
+        throw new TransportException(TransportError.ConnectFailed, $"Could not connect to {host}:{settings.Port} ({addresses.Length} address(es) tried): {last?.Message ?? "no address"}.", last);
     }
 
-    private static void Configure(Socket socket, C2FeedOptions options)
+    private static void Configure(Socket socket, TransportSettings settings)
     {
         // Frames are small and latency matters more than packet count.
         socket.NoDelay = true;
-        if (options.SocketReceiveBufferSize is int receive)
+        if (settings.SocketReceiveBufferSize is int receive)
         {
             socket.ReceiveBufferSize = receive;
         }
 
-        if (options.SocketSendBufferSize is int send)
+        if (settings.SocketSendBufferSize is int send)
         {
             socket.SendBufferSize = send;
         }
 
-        if (options.TcpKeepAliveTime > TimeSpan.Zero)
+        if (settings.TcpKeepAliveTime > TimeSpan.Zero)
         {
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
-            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, Math.Max(1, (int)options.TcpKeepAliveTime.TotalSeconds));
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, Math.Max(1, (int)settings.TcpKeepAliveTime.TotalSeconds));
             socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 5);
             socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
         }
     }
 
-    private static SslClientAuthenticationOptions TlsOptions(Uri uri, X509Certificate2? extraCa)
+    private static SslClientAuthenticationOptions TlsOptions(string host, X509Certificate2? extraCa)
     {
         var tls = new SslClientAuthenticationOptions
         {
             // SNI and host-name validation both use the endpoint's host.
-            TargetHost = uri.IdnHost,
+            TargetHost = host,
             EnabledSslProtocols = SslProtocols.None,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
         };

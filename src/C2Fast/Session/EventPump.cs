@@ -1,7 +1,8 @@
 using System.Threading.Channels;
+using C2Fast.Diagnostics;
 using Microsoft.Extensions.Logging;
 
-namespace C2Fast.Dispatch;
+namespace C2Fast.Session;
 
 /// <summary>
 /// Runs application event handlers on one background task, in order, so the read loop never

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace C2Fast.Dispatch;
+namespace C2Fast.Session;
 
 /// <summary>
 /// The client's events, raised on the <see cref="EventPump"/> task. The loop only posts; the

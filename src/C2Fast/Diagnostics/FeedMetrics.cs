@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 
-namespace C2Fast.Dispatch;
+namespace C2Fast.Diagnostics;
 
 /// <summary>
 /// The <c>C2Fast</c> meter. Instruments observe the counters of every live client on demand, so
@@ -11,12 +11,12 @@ internal static class FeedMetrics
 {
     public const string MeterName = "C2Fast";
 
-    private static readonly ConcurrentDictionary<FeedQueues, byte> Live = new();
+    private static readonly ConcurrentDictionary<IFeedMetricsSource, byte> Live = new();
     private static readonly Meter Meter = new(MeterName, "1.0");
 
-    /// <summary>Heartbeat handling latency on the client: heartbeat frame parsed → ack written.</summary>
+    /// <summary>Heartbeat handling latency on the client: heartbeat frame parsed → ack queued for the socket.</summary>
     public static readonly Histogram<double> AckLatency = Meter.CreateHistogram<double>(
-        "c2fast.heartbeat.ack_latency", "us", "Time from parsing a heartbeat to writing its ack.");
+        "c2fast.heartbeat.ack_latency", "us", "Time from parsing a heartbeat to queueing its ack.");
 
     static FeedMetrics()
     {
@@ -31,9 +31,9 @@ internal static class FeedMetrics
         Meter.CreateObservableGauge("c2fast.queue.bytes", () => Live.Keys.Sum(q => q.QueuedBytes), "By", "Bytes held by undisposed messages.");
     }
 
-    public static void Register(FeedQueues queues) => Live.TryAdd(queues, 0);
+    public static void Register(IFeedMetricsSource source) => Live.TryAdd(source, 0);
 
-    public static void Unregister(FeedQueues queues) => Live.TryRemove(queues, out _);
+    public static void Unregister(IFeedMetricsSource source) => Live.TryRemove(source, out _);
 
     private static long Sum(Func<FeedCounters, long> field) => Live.Keys.Sum(q => field(q.Counters));
 }

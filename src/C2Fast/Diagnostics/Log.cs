@@ -1,18 +1,21 @@
 using Microsoft.Extensions.Logging;
 
-namespace C2Fast.Dispatch;
+namespace C2Fast.Diagnostics;
 
-/// <summary>Source-generated log messages (no formatting cost when the level is off; never the API key).</summary>
+/// <summary>
+/// Source-generated log messages for every layer (no formatting cost when the level is off). Parameters are
+/// plain values so that any layer may log; nothing here ever receives the API key.
+/// </summary>
 internal static partial class Log
 {
     [LoggerMessage(1, LogLevel.Information, "Connected to {Endpoint} (connection id {ConnectionId}).")]
     public static partial void Connected(ILogger logger, Uri endpoint, string? connectionId);
 
     [LoggerMessage(2, LogLevel.Warning, "Disconnected: {Error} (close {CloseStatus}).")]
-    public static partial void Disconnected(ILogger logger, C2FeedError? error, int? closeStatus, Exception? exception);
+    public static partial void Disconnected(ILogger logger, Enum? error, int? closeStatus, Exception? exception);
 
     [LoggerMessage(3, LogLevel.Warning, "Unparsable server message ({Reason}, {Length} bytes).")]
-    public static partial void ProtocolError(ILogger logger, string reason, long length);
+    public static partial void ProtocolError(ILogger logger, Enum reason, long length);
 
     [LoggerMessage(4, LogLevel.Warning, "Server error for request {RequestId}: {Code} {Field} {Message}.")]
     public static partial void ServerError(ILogger logger, string? requestId, string? code, string? field, string? message);
@@ -26,11 +29,14 @@ internal static partial class Log
     [LoggerMessage(7, LogLevel.Error, "An application event handler threw.")]
     public static partial void EventHandlerFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(8, LogLevel.Debug, "Subscription {Action} {Channel} {StrategyId} acknowledged ({RequestId}).")]
+    public static partial void Acknowledged(ILogger logger, string action, Enum channel, long strategyId, string requestId);
+
     [LoggerMessage(9, LogLevel.Warning, "Reconnect attempt {Attempt} in {Delay} after {Error}.")]
-    public static partial void Reconnecting(ILogger logger, int attempt, TimeSpan delay, C2FeedError? error);
+    public static partial void Reconnecting(ILogger logger, int attempt, TimeSpan delay, Enum? error);
 
     [LoggerMessage(10, LogLevel.Warning, "Restoring the subscription {Channel} {StrategyId} failed.")]
-    public static partial void RestoreFailed(ILogger logger, C2Channel channel, long strategyId, Exception exception);
+    public static partial void RestoreFailed(ILogger logger, Enum channel, long strategyId, Exception exception);
 
     [LoggerMessage(11, LogLevel.Error, "Saving the checkpoints failed; will retry.")]
     public static partial void CheckpointSaveFailed(ILogger logger, Exception exception);
@@ -39,8 +45,5 @@ internal static partial class Log
     public static partial void Shedding(ILogger logger, long bytes);
 
     [LoggerMessage(13, LogLevel.Debug, "Requesting {Action} {Channel} {StrategyId} resume_from {ResumeFrom} ({RequestId}).")]
-    public static partial void Requesting(ILogger logger, string action, C2Channel channel, long strategyId, long? resumeFrom, string requestId);
-
-    [LoggerMessage(8, LogLevel.Debug, "Subscription {Action} {Channel} {StrategyId} acknowledged ({RequestId}).")]
-    public static partial void Acknowledged(ILogger logger, string action, C2Channel channel, long strategyId, string requestId);
+    public static partial void Requesting(ILogger logger, string action, Enum channel, long strategyId, long? resumeFrom, string requestId);
 }
