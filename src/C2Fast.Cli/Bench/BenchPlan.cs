@@ -24,7 +24,7 @@ internal sealed record BenchPlan
 
     public required string CommandLine { get; init; }
 
-    /// <summary>C2Fast's <see cref="C2FeedOptions.DedicatedReceiveThread"/> in every C2Fast run (default on; off for an A/B).</summary>
+    /// <summary>C2Fast's <see cref="C2TuningOptions.DedicatedReceiveThread"/> in every C2Fast run (default on; off for an A/B).</summary>
     public bool C2FastReceiveThread { get; init; } = true;
 
     public int IdleHeartbeats => Quick ? 10 : 30;

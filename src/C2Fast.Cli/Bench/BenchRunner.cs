@@ -288,7 +288,7 @@ internal sealed class BenchRunner(BenchPlan plan, TextWriter log, string scriptD
     /// </summary>
     private async Task<BenchStallResult> StallRunAsync(string transport, long warmup, List<BenchRun> runs, CancellationToken cancellationToken)
     {
-        long budget = plan.StallBudgetBytes ?? new C2FeedOptions().MaxBufferedBytes;
+        long budget = plan.StallBudgetBytes ?? new C2QueueOptions().MaxBufferedBytes;
         C2FloodResult typical = Preview(BenchMix.Typical, 10_000);
         long messages = (long)Math.Ceiling(1.5 * budget / ((double)typical.Bytes / typical.Messages));
         C2FloodResult? warmPreview = warmup > 0 ? Preview(BenchMix.Typical, warmup) : null;

@@ -53,12 +53,10 @@ internal sealed class DemoCommand
         {
             Endpoint = simulator.Uri!,
             ApiKey = C2SimulatorOptions.DemoApiKey,
-            TrustedCaCertificate = simulator.CaCertificate,
-            HeartbeatInterval = TimeSpan.FromSeconds(1),
-            HeartbeatGrace = TimeSpan.FromSeconds(2),
-            ReconnectBaseDelay = TimeSpan.FromMilliseconds(100),
-            ReconnectMaxDelay = TimeSpan.FromSeconds(1),
-            ConsumerPartitions = 2,
+            Connection = new C2ConnectionOptions { TrustedCaCertificate = simulator.CaCertificate },
+            Heartbeat = new C2HeartbeatOptions { Interval = TimeSpan.FromSeconds(1), Grace = TimeSpan.FromSeconds(2) },
+            Reconnect = new C2ReconnectOptions { BaseDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(1) },
+            Queues = new C2QueueOptions { Partitions = 2 },
         });
         await using ConfiguredAsyncDisposable clientScope = client.ConfigureAwait(false);
         int gaps = 0;

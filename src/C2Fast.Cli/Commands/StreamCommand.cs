@@ -99,12 +99,21 @@ internal sealed class StreamCommand
             {
                 Endpoint = result.GetValue(_url)!,
                 ApiKey = apiKey,
-                TrustedCaCertificate = ca,
-                HeartbeatInterval = result.GetValue(_heartbeatTimeout) is double s ? TimeSpan.FromSeconds(s) : TimeSpan.FromSeconds(30),
-                HeartbeatGrace = result.GetValue(_heartbeatTimeout) is null ? TimeSpan.FromSeconds(10) : TimeSpan.Zero,
-                MaxMessageSize = result.GetValue(_maxMessageSize) ?? 16 * 1024 * 1024,
-                Reconnect = !result.GetValue(_noReconnect),
-                MaxReconnectAttempts = Math.Max(1, result.GetValue(_maxRetries)),
+                Connection = new C2ConnectionOptions
+                {
+                    TrustedCaCertificate = ca,
+                    MaxMessageSize = result.GetValue(_maxMessageSize) ?? 16 * 1024 * 1024,
+                },
+                Heartbeat = new C2HeartbeatOptions
+                {
+                    Interval = result.GetValue(_heartbeatTimeout) is double s ? TimeSpan.FromSeconds(s) : TimeSpan.FromSeconds(30),
+                    Grace = result.GetValue(_heartbeatTimeout) is null ? TimeSpan.FromSeconds(10) : TimeSpan.Zero,
+                },
+                Reconnect = new C2ReconnectOptions
+                {
+                    Enabled = !result.GetValue(_noReconnect),
+                    MaxAttempts = Math.Max(1, result.GetValue(_maxRetries)),
+                },
                 CheckpointStore = result.GetValue(_checkpoint) is FileInfo checkpoint ? new C2FileCheckpointStore(checkpoint.FullName) : null,
             };
             options.Validate();
@@ -155,14 +164,14 @@ internal sealed class StreamCommand
             }
 
             await error.WriteLineAsync($"subscribed to {strategies.Length} strateg{(strategies.Length == 1 ? "y" : "ies")} ({channel})").ConfigureAwait(false);
-            ChannelReader<C2FeedMessage> messages = client.Messages;
+            ChannelReader<C2FeedMessage> messages = client.Partitions[0];
             var batch = new List<C2FeedMessage>(1024);
             while (printed < max && await messages.WaitToReadAsync(stop.Token).ConfigureAwait(false))
             {
                 // A strategy's first signal anchors its checkpoint (seq - 1): make that durable before
                 // anything is printed, so a kill before the first commit is saved still resumes here.
                 await client.SaveCheckpointsAsync(CancellationToken.None).ConfigureAwait(false);
-                while (printed < max && batch.Count < 4096 && messages.TryRead(out C2FeedMessage? message))
+                while (printed < max && batch.Count < 4096 && messages.TryRead(out C2FeedMessage message))
                 {
                     batch.Add(message);
                     if (message.Type is C2MessageType.Signal or C2MessageType.Positions)

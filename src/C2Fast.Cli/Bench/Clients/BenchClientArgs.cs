@@ -38,10 +38,10 @@ internal sealed record BenchClientArgs
     /// <summary>Frame bytes expected after <c>connection.connected</c> (the raw drain counts these).</summary>
     public long Bytes { get; init; }
 
-    /// <summary>C2Fast's <see cref="C2FeedOptions.MaxBufferedBytes"/>; <see langword="null"/> = the library default.</summary>
+    /// <summary>C2Fast's <see cref="C2QueueOptions.MaxBufferedBytes"/>; <see langword="null"/> = the library default.</summary>
     public long? BudgetBytes { get; init; }
 
-    /// <summary>C2Fast's <see cref="C2FeedOptions.DedicatedReceiveThread"/> (the library default: true).</summary>
+    /// <summary>C2Fast's <see cref="C2TuningOptions.DedicatedReceiveThread"/> (the library default: true).</summary>
     public bool ReceiveThread { get; init; } = true;
 
     /// <summary>Stall mode: how long to keep not reading after the loop paused.</summary>

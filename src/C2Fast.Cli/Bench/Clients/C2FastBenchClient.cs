@@ -4,9 +4,9 @@ using System.Threading.Channels;
 namespace C2Fast.Cli.Bench.Clients;
 
 /// <summary>
-/// C2Fast as an application uses it: <see cref="C2FeedClient.Messages"/>, a consumer that reads the message type and
-/// seq_id and disposes the lease; or (<c>inline</c>) an <see cref="C2FeedOptions.InlineHandler"/> that reads the same
-/// two fields on the read loop. Heartbeats are acknowledged by the read loop and never reach the consumer, so they
+/// C2Fast as an application uses it: the client's partition read with <c>WaitToReadAsync</c> + <c>TryRead</c>, a
+/// consumer that reads the message type and seq_id and disposes the message; or (<c>inline</c>) an inline handler
+/// that reads the same two fields on the read loop. Heartbeats are acknowledged by the read loop and never reach the consumer, so they
 /// are counted from <see cref="C2FeedClient.GetStatistics"/>.
 /// </summary>
 internal sealed class C2FastBenchClient(bool inline = false) : IBenchClient
@@ -17,9 +17,9 @@ internal sealed class C2FastBenchClient(bool inline = false) : IBenchClient
         {
             Endpoint = args.Uri,
             ApiKey = args.ApiKey,
-            TrustedCaCertificate = args.Ca,
-            Reconnect = false, // a bench run that loses its connection must fail, not hide it
-            DedicatedReceiveThread = args.ReceiveThread,
+            Connection = new C2ConnectionOptions { TrustedCaCertificate = args.Ca },
+            Reconnect = new C2ReconnectOptions { Enabled = false }, // a bench run that loses its connection must fail, not hide it
+            Tuning = new C2TuningOptions { DedicatedReceiveThread = args.ReceiveThread },
         };
         var meter = new BenchMeter();
         long target = args.Messages - args.Heartbeats; // what the consumer sees
@@ -32,16 +32,19 @@ internal sealed class C2FastBenchClient(bool inline = false) : IBenchClient
             }
 
             inlineConsumer = new InlineConsumer(target, meter, progress);
-            options = options with { InlineHandler = inlineConsumer.Handle };
         }
 
         if (args.BudgetBytes is long budget)
         {
             // The budget must hold one message of MaxMessageSize (16 MiB by default): a small test budget lowers that too.
-            options = options with { MaxBufferedBytes = budget, MaxMessageSize = (int)Math.Min(options.MaxMessageSize, budget / 4) };
+            options = options with
+            {
+                Queues = options.Queues with { MaxBufferedBytes = budget },
+                Connection = options.Connection with { MaxMessageSize = (int)Math.Min(options.Connection.MaxMessageSize, budget / 4) },
+            };
         }
 
-        var client = new C2FeedClient(options);
+        C2FeedClient client = inlineConsumer is null ? new C2FeedClient(options) : new C2FeedClient(options, inlineConsumer.Handle);
         await using (client.ConfigureAwait(false))
         {
             await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
@@ -78,7 +81,7 @@ internal sealed class C2FastBenchClient(bool inline = false) : IBenchClient
             else
             {
                 long windowAt = Math.Max(1, target / 10);
-                (delivered, checksum) = await ConsumeAsync(client.Messages, target, windowAt, () => meter.OpenWindow(windowAt + client.GetStatistics().HeartbeatsAcknowledged - ackBase), progress).ConfigureAwait(false);
+                (delivered, checksum) = await ConsumeAsync(client.Partitions[0], target, windowAt, () => meter.OpenWindow(windowAt + client.GetStatistics().HeartbeatsAcknowledged - ackBase), progress).ConfigureAwait(false);
             }
 
             if (delivered < target)
@@ -164,7 +167,7 @@ internal sealed class C2FastBenchClient(bool inline = false) : IBenchClient
         long checksum = 0;
         while (delivered < target && await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            while (delivered < target && reader.TryRead(out C2FeedMessage? message))
+            while (delivered < target && reader.TryRead(out C2FeedMessage message))
             {
                 checksum += (int)message.Type + (message.SeqId ?? 0);
                 message.Dispose();
@@ -204,7 +207,7 @@ internal sealed class C2FastBenchClient(bool inline = false) : IBenchClient
     private static async Task<long> WarmUpAsync(C2FeedClient client, BenchClientArgs args, BenchProgress progress, CancellationToken cancellationToken)
     {
         long expected = args.WarmupMessages - args.WarmupHeartbeats;
-        (long read, long checksum) = await ConsumeAsync(client.Messages, expected, windowAt: -1, static () => { }, progress).ConfigureAwait(false);
+        (long read, long checksum) = await ConsumeAsync(client.Partitions[0], expected, windowAt: -1, static () => { }, progress).ConfigureAwait(false);
         if (read < expected)
         {
             throw new InvalidOperationException($"the feed ended during the warm-up, after {read} of {expected} messages: {Ended(client)}");
