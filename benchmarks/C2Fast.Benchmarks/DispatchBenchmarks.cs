@@ -2,8 +2,10 @@ using System.Buffers;
 using System.Text;
 using System.Threading.Channels;
 using BenchmarkDotNet.Attributes;
+using C2Fast.Diagnostics;
 using C2Fast.Dispatch;
 using C2Fast.Protocol;
+using C2Fast.Session;
 using Microsoft.Extensions.ObjectPool;
 
 namespace C2Fast.Benchmarks;
@@ -28,6 +30,7 @@ public class DispatchBenchmarks
     private byte[] _json = [];
     private Envelope _envelope;
     private FeedQueues _queues = null!;
+    private PartitionReader _reader = null!;
     private Channel<PlainLease> _channel = null!;
     private ObjectPool<PlainLease> _pool = null!;
 
@@ -40,7 +43,8 @@ public class DispatchBenchmarks
             throw new InvalidOperationException("the sample message does not parse");
         }
 
-        _queues = new FeedQueues(new C2FeedOptions());
+        _queues = new FeedQueues(LayerSettings.Queues(new C2FeedOptions()), new FeedCounters());
+        _reader = new PartitionReader(_queues.Partition(0));
         _channel = Channel.CreateBounded<PlainLease>(new BoundedChannelOptions(65_536)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -91,14 +95,14 @@ public class DispatchBenchmarks
     [Benchmark(OperationsPerInvoke = Messages)]
     public long FeedPartitionAndLeasePool()
     {
-        ChannelReader<C2FeedMessage> reader = _queues.Reader(0);
+        ChannelReader<C2FeedMessage> reader = _reader;
         Task<long> consumer = Task.Run(async () =>
         {
             long checksum = 0;
             for (int seen = 0; seen < Messages;)
             {
                 await reader.WaitToReadAsync();
-                while (reader.TryRead(out C2FeedMessage? message))
+                while (reader.TryRead(out C2FeedMessage message))
                 {
                     checksum += (long)message.Type + (message.SeqId ?? 0);
                     message.Dispose();
@@ -111,7 +115,7 @@ public class DispatchBenchmarks
 
         for (int i = 0; i < Messages; i++)
         {
-            if (!_queues.Deliver(_json, _envelope, C2MessageType.Signal, 101))
+            if (!_queues.Deliver(_json, _envelope, 101))
             {
                 _queues.WaitForCapacityAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
             }

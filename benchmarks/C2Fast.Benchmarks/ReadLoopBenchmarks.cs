@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using C2Fast.Dispatch;
 using C2Fast.Framing;
 using C2Fast.Session;
 using C2Fast.Transport;
@@ -21,16 +20,18 @@ public class ReadLoopBenchmarks
 
     private static readonly C2FeedOptions Options = new()
     {
-        MessagePoolSize = Messages + 16,
-        QueueCapacity = Messages + 16,
-        CloseTimeout = TimeSpan.FromSeconds(1),
+        Tuning = new C2TuningOptions { MessagePoolSize = Messages + 16 },
+        Queues = new C2QueueOptions { Capacity = Messages + 16 },
+        Connection = new C2ConnectionOptions { CloseTimeout = TimeSpan.FromSeconds(1) },
     };
 
+    private static readonly TransportSettings Transport = new("localhost", 80, UseTls: false, ReceiveBufferSize: 64 * 1024);
+
     private byte[] _wire = [];
-    private FeedQueues _queues = null!;
-    private FeedQueues _inlineQueues = null!;
+    private SessionContext _queued = null!;
+    private SessionContext _inline = null!;
+    private PartitionReader _reader = null!;
     private long _inlineChecksum;
-    private FeedEvents _events = null!;
 
     /// <summary>typical: 300-byte signals with a heartbeat every 1000; small: 150-byte messages and 10 % heartbeats; large: 4 KiB positions snapshots.</summary>
     [Params("typical", "small", "large")]
@@ -39,9 +40,9 @@ public class ReadLoopBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _queues = new FeedQueues(Options);
-        _inlineQueues = new FeedQueues(Options with { InlineHandler = message => _inlineChecksum += (long)message.Type + (message.SeqId ?? 0) });
-        _events = new FeedEvents(new object(), NullLogger.Instance);
+        _queued = new SessionContext(Options, null, new object(), NullLogger.Instance);
+        _inline = new SessionContext(Options, message => _inlineChecksum += (long)message.Type + (message.SeqId ?? 0), new object(), NullLogger.Instance);
+        _reader = new PartitionReader(_queued.Queues!.Partition(0));
         var frames = new List<byte[]>(Messages + 1);
         for (int i = 0; i < Messages; i++)
         {
@@ -54,17 +55,18 @@ public class ReadLoopBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _events.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    public void Cleanup()
+    {
+        _queued.Events.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _inline.Events.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
 
     /// <summary>Framing alone (frame parse + UTF-8), with a handler that does nothing: the floor of the read path.</summary>
     [Benchmark(Baseline = true, OperationsPerInvoke = Messages)]
     public long FramesOnly()
     {
-        var stream = new ReplayStream(_wire);
-        WebSocketConnection connection = WebSocketConnection.Over(TransportConnection.FromStream(stream, 64 * 1024), Options);
         var handler = new NoopHandler();
-        connection.RunAsync(handler).GetAwaiter().GetResult();
-        connection.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        Run(handler);
         return handler.Count;
     }
 
@@ -72,29 +74,29 @@ public class ReadLoopBenchmarks
     [Benchmark(OperationsPerInvoke = Messages)]
     public long ReceiveParseQueueConsume() => RunOnce();
 
-    /// <summary>The same path with an <see cref="C2FeedOptions.InlineHandler"/> doing the consumer's work on the loop: no lease, no queue.</summary>
+    /// <summary>The same path delivering inline, with the consumer's work on the loop: no lease, no queue.</summary>
     [Benchmark(OperationsPerInvoke = Messages)]
     public long ReceiveParseInline()
     {
         _inlineChecksum = 0;
-        Receive(_inlineQueues);
+        Run(new SessionMessageHandler(_inline));
         return _inlineChecksum;
     }
 
-    private void Receive(FeedQueues queues)
+    private void Run(IMessageHandler handler)
     {
-        var stream = new ReplayStream(_wire);
-        var dispatcher = new FeedDispatcher(queues, new SequenceTracker(), new SubscriptionRegistry(), _events, 64, NullLogger.Instance);
-        WebSocketConnection connection = WebSocketConnection.Over(TransportConnection.FromStream(stream, 64 * 1024), Options);
-        connection.RunAsync(dispatcher).GetAwaiter().GetResult();
-        connection.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        TransportConnection transport = TransportConnection.FromStream(new ReplayStream(_wire), Transport);
+        var engine = new WebSocketEngine(transport, EngineSettings.Default);
+        engine.RunAsync(handler).GetAwaiter().GetResult();
+        engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        transport.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 
     private long RunOnce()
     {
-        Receive(_queues);
+        Run(new SessionMessageHandler(_queued));
         long checksum = 0;
-        while (_queues.Reader(0).TryRead(out C2FeedMessage? message))
+        while (_reader.TryRead(out C2FeedMessage message))
         {
             checksum += (long)message.Type + (message.SeqId ?? 0);
             message.Dispose();
@@ -156,21 +158,21 @@ public class ReadLoopBenchmarks
     {
         public long Count;
 
-        public bool OnMessage(WebSocketConnection connection, bool isText, ReadOnlySpan<byte> payload)
+        public MessageAction OnMessage(WebSocketEngine engine, bool isText, ReadOnlySpan<byte> payload)
         {
             Count += payload.Length;
-            return true;
+            return MessageAction.Continue;
         }
 
-        public void OnLookahead(WebSocketConnection connection, ReadOnlySpan<byte> payload)
+        public void OnReadCompleted(WebSocketEngine engine)
         {
         }
 
-        public void OnReadCompleted(WebSocketConnection connection)
+        public void OnRepliesWritten(int count)
         {
         }
 
-        public ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+        public ValueTask WaitForCapacityAsync(WebSocketEngine engine, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
 
     /// <summary>Serves a fixed byte array in 64 KiB reads, completing synchronously; discards writes.</summary>
