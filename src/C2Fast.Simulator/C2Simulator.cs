@@ -27,7 +27,7 @@ namespace C2Fast.Simulator;
 /// </code>
 /// The WebSocket protocol is implemented on the raw upgraded stream (not Kestrel's WebSocket middleware) so that
 /// faults (1-byte writes, drops without close) and floods (pre-encoded frames in large batches) are possible.
-/// Behaviour follows <c>shared/c2-protocol.md</c>; every choice the vendor leaves open is an option of
+/// Behaviour follows the protocol contract (<c>src/C2Fast/Protocol/Contract.md</c>); every choice the vendor leaves open is an option of
 /// <see cref="C2SimulatorOptions"/>.
 /// <para>
 /// Like the real server, the simulator can restart and keep its feeds: <see cref="StopAsync"/> then

@@ -4,7 +4,7 @@ namespace C2Fast.Simulator;
 
 /// <summary>Everything the simulated Collective2 server can be told to do, fixed at start.</summary>
 /// <remarks>
-/// Defaults follow <c>shared/c2-protocol.md</c>: vendor-documented values ([DOC]) where the vendor
+/// Defaults follow the protocol contract (<c>src/C2Fast/Protocol/Contract.md</c>): vendor-documented values ([DOC]) where the vendor
 /// documents one, otherwise the project's named choice ([CHOICE]). Every [CHOICE] is an option
 /// here so it can be changed when a capture of the real server shows otherwise.
 /// <see cref="Validate"/> runs in <see cref="C2Simulator.StartAsync"/>.

@@ -21,7 +21,7 @@ internal sealed class BenchEnvelope
     public JsonElement? Payload { get; set; }
 }
 
-/// <summary>The client's answer to a heartbeat (c2-protocol.md §4).</summary>
+/// <summary>The client's answer to a heartbeat (Contract.md §4 in src/C2Fast/Protocol).</summary>
 internal sealed class BenchHeartbeatAck
 {
     public string MsgType { get; set; } = "heartbeat.ack";
