@@ -150,12 +150,12 @@ internal sealed class FeedQueues
     {
         Counters.BackpressurePauses++;
         Flush();
-        await WaitForRoomAsync(Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        await WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
         _pausedPartition = -1;
     }
 
     /// <summary>Completes once undisposed leases hold at most half the budget (before resuming after a shed).</summary>
-    public Task WaitForDrainAsync(CancellationToken cancellationToken) => WaitForRoomAsync(TimeSpan.FromMilliseconds(100), cancellationToken);
+    public Task WaitForDrainAsync(CancellationToken cancellationToken) => WaitForRoomAsync(cancellationToken);
 
     /// <summary>Called when a lease is released, on the releasing thread; the lease must not be touched afterwards.</summary>
     internal void Recycle(FeedPartition partition, MessageLease lease)
@@ -198,7 +198,8 @@ internal sealed class FeedQueues
     /// <summary>Clears the outstanding drop notice so the next drop raises one again.</summary>
     public void AcknowledgeDropNotice() => Volatile.Write(ref _dropNoticePending, 0);
 
-    private async Task WaitForRoomAsync(TimeSpan poll, CancellationToken cancellationToken)
+    // Dekker with the releasers: arm (full fence), then look again; a releaser that sees the arm and room releases.
+    private async Task WaitForRoomAsync(CancellationToken cancellationToken)
     {
         while (!HasRoom())
         {
@@ -210,7 +211,7 @@ internal sealed class FeedQueues
                 break;
             }
 
-            await _room.WaitAsync(poll, cancellationToken).ConfigureAwait(false);
+            await _room.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
