@@ -40,7 +40,7 @@ internal sealed class GuardedMemory : IDisposable
         }
     }
 
-    public static bool IsSupported => OperatingSystem.IsLinux() && (RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64);
+    public static bool IsSupported => OperatingSystem.IsLinux() && (RuntimeInformation.ProcessArchitecture is System.Runtime.InteropServices.Architecture.X64 or System.Runtime.InteropServices.Architecture.Arm64);
 
     /// <summary><paramref name="data"/> copied so that its last byte is the last readable one.</summary>
     public ReadOnlySpan<byte> AtEnd(ReadOnlySpan<byte> data) => Place(data, _usable - data.Length);
