@@ -27,6 +27,17 @@ public class C2FeedClientTests
         CloseTimeout = TimeSpan.FromSeconds(2),
     };
 
+    /// <summary>Polls until <paramref name="condition"/> holds (or fails the test after <see cref="Timeout"/>).</summary>
+    private static async Task EventuallyAsync(Func<bool> condition, string what)
+    {
+        DateTime deadline = DateTime.UtcNow + Timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "Timed out waiting for: " + what);
+            await Task.Delay(10);
+        }
+    }
+
     private static async Task<List<(long Strategy, long Seq, C2MessageType Type)>> ReadAsync(C2FeedClient client, int count)
     {
         var seen = new List<(long, long, C2MessageType)>();
@@ -239,7 +250,9 @@ public class C2FeedClientTests
         await client.SubscribeAsync(C2Channel.Signal, 101);
 
         long last = simulator.PublishSignals(101, 2000);
-        await Task.Delay(300); // consumers stalled: the queue fills and the loop pauses
+        // Consumers stalled: the queue fills and the loop pauses. Checked once the loop has paused, not after a
+        // sleep; while nobody reads, the partition cannot get back to half full, so the pause holds.
+        await EventuallyAsync(() => client.GetStatistics().BackpressurePauses > 0, "the read loop to pause");
         Assert.InRange(client.GetStatistics().QueuedMessages, 50, 51); // the channel's 50 + the one held back
 
         var seen = await ReadAsync(client, 2000);
@@ -414,13 +427,14 @@ public class C2FeedClientTests
         await client.ConnectAsync();
         await client.SubscribeAsync(C2Channel.Signal, 101);
         simulator.PublishSignals(101, 3);
-        await Task.Delay(200);
+        await EventuallyAsync(() => client.GetStatistics().QueuedMessages >= 3, "the three signals to be queued");
 
         await client.CloseAsync();
         await client.Completion.WaitAsync(Timeout);
 
         var remaining = new List<C2FeedMessage>();
-        await foreach (C2FeedMessage m in client.ReadAllAsync())
+        using var drain = new CancellationTokenSource(Timeout); // the queue ends with the client: never waits for more
+        await foreach (C2FeedMessage m in client.ReadAllAsync(drain.Token))
         {
             remaining.Add(m);
             m.Dispose();

@@ -10,6 +10,7 @@ namespace C2Fast.IntegrationTests.Client;
 public class DeliveryGuaranteeTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan FirstSignalTimeout = TimeSpan.FromSeconds(30);
 
     private static C2FeedOptions Fast(C2Simulator simulator) => new()
     {
@@ -92,10 +93,15 @@ public class DeliveryGuaranteeTests(Xunit.Abstractions.ITestOutputHelper output)
         await client.SubscribeAsync(C2Channel.Signal, 101);
 
         // A live subscription that has not seen a signal yet cannot be resumed (the protocol names no
-        // "since I subscribed" point), so a signal is in hand before the faults start.
-        long firstSeq;
-        while (true)
+        // "since I subscribed" point), so a signal is in hand before the faults start. One more signal a
+        // second until one arrives, for at most FirstSignalTimeout: a client that never delivers fails here.
+        long firstSeq = -1;
+        DateTime firstDeadline = DateTime.UtcNow + FirstSignalTimeout;
+        while (firstSeq < 0)
         {
+            Assert.True(
+                DateTime.UtcNow < firstDeadline,
+                $"no signal within {FirstSignalTimeout}: connected {client.IsConnected}, reconnects {client.GetStatistics().Reconnects}");
             simulator.PublishSignal(101);
             using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(1));
             try
@@ -103,14 +109,14 @@ public class DeliveryGuaranteeTests(Xunit.Abstractions.ITestOutputHelper output)
                 if (inline)
                 {
                     firstSeq = await handled.Reader.ReadAsync(wait.Token);
-                    break;
                 }
-
-                using C2FeedMessage first = await client.Messages.ReadAsync(wait.Token);
-                firstSeq = first.SeqId!.Value;
-                break;
+                else
+                {
+                    using C2FeedMessage first = await client.Messages.ReadAsync(wait.Token);
+                    firstSeq = first.SeqId!.Value;
+                }
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (wait.IsCancellationRequested)
             {
                 output.WriteLine($"no signal yet: connected {client.IsConnected}, reconnects {client.GetStatistics().Reconnects}");
             }
@@ -177,7 +183,7 @@ public class DeliveryGuaranteeTests(Xunit.Abstractions.ITestOutputHelper output)
             throw;
         }
 
-        await Task.WhenAll(chaos, publisher);
+        await Task.WhenAll(chaos, publisher).WaitAsync(Timeout);
 
         Assert.Equal(Enumerable.Range(published + 1, Signals - published).Select(i => (long)i), seen);
         Assert.True(client.GetStatistics().Reconnects >= 50, $"{client.GetStatistics().Reconnects} reconnects");
@@ -198,7 +204,7 @@ public class DeliveryGuaranteeTests(Xunit.Abstractions.ITestOutputHelper output)
                 await first.SubscribeAsync(C2Channel.Signal, 101, resumeFrom: 30);
                 simulator.PublishSignals(101, 50);
                 Assert.Equal(Enumerable.Range(31, 20).Select(i => (long)i), await ReadSeqsAsync(first, 20, Timeout));
-                await Task.Delay(200); // the other 30 arrive and stay queued: never consumed, never committed
+                await EventuallyAsync(() => first.GetStatistics().QueuedMessages >= 30, "the other 30 signals queued"); // never consumed, never committed
             }
 
             Assert.Equal(50, (await new C2FileCheckpointStore(path).LoadAsync())[101]);
@@ -226,12 +232,15 @@ public class DeliveryGuaranteeTests(Xunit.Abstractions.ITestOutputHelper output)
             MaxMessageSize = 16 * 1024,
         };
         await using var client = new C2FeedClient(options);
+        var shed = new TaskCompletionSource<C2ReconnectingEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Reconnecting += (_, e) => shed.TrySetResult(e);
         await client.ConnectAsync();
         await client.SubscribeAsync(C2Channel.Signal, 101);
 
         // ~300 KiB: far over the 32 KiB budget, but within the server's 1000-signal replay (more would be a gap).
+        // Checked once the budget was reached (the client shed the connection), not after a sleep.
         simulator.PublishSignals(101, 900);
-        await Task.Delay(500);
+        await shed.Task.WaitAsync(Timeout);
         Assert.True(client.GetStatistics().QueuedBytes <= 32 * 1024, $"{client.GetStatistics().QueuedBytes} bytes queued");
 
         List<long> seen = await ReadSeqsAsync(client, 900, Timeout);
@@ -313,6 +322,17 @@ public class DeliveryGuaranteeTests(Xunit.Abstractions.ITestOutputHelper output)
         await client.CloseAsync().WaitAsync(Timeout);
         await client.Completion.WaitAsync(Timeout);
         await client.DisposeAsync().AsTask().WaitAsync(Timeout);
+    }
+
+    /// <summary>Polls until <paramref name="condition"/> holds (or fails the test after <see cref="Timeout"/>).</summary>
+    private static async Task EventuallyAsync(Func<bool> condition, string what)
+    {
+        DateTime deadline = DateTime.UtcNow + Timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "Timed out waiting for: " + what);
+            await Task.Delay(10);
+        }
     }
 
     private sealed class ChannelReaderHelper(System.Threading.Channels.ChannelReader<C2FeedMessage> reader)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Text;
+using System.Threading.Tasks.Sources;
 using C2Fast.Framing;
 using C2Fast.IntegrationTests.Infrastructure;
 using C2Fast.Tests.Infrastructure;
@@ -29,15 +30,30 @@ public class EngineHooksTests
         public ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
 
-    private sealed class PausingHandler : IMessageHandler
+    /// <summary>
+    /// Asks for a pause after the second message. Its capacity wait is a value-task source of its own, so the test
+    /// sees the loop await it (<see cref="Parked"/>): from then on the loop cannot deliver until <see cref="Release"/>.
+    /// </summary>
+    private sealed class PausingHandler : IMessageHandler, IValueTaskSource
     {
-        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private ManualResetValueTaskSourceCore<bool> _capacity = new() { RunContinuationsAsynchronously = true };
+        private int _completed;
+        private CancellationTokenRegistration _cancellation;
 
         public List<string> Seen { get; } = [];
 
         public TaskCompletionSource Paused { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public void Release() => _release.TrySetResult();
+        /// <summary>The loop awaits the capacity wait (registered its continuation).</summary>
+        public TaskCompletionSource Parked { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release()
+        {
+            if (Interlocked.Exchange(ref _completed, 1) == 0)
+            {
+                _capacity.SetResult(true);
+            }
+        }
 
         public bool OnMessage(WebSocketConnection connection, bool isText, ReadOnlySpan<byte> payload)
         {
@@ -57,10 +73,31 @@ public class EngineHooksTests
         {
         }
 
-        public async ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken)
+        public ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken)
         {
             Paused.TrySetResult();
-            await _release.Task.WaitAsync(cancellationToken);
+            _cancellation = cancellationToken.Register(() =>
+            {
+                if (Interlocked.Exchange(ref _completed, 1) == 0)
+                {
+                    _capacity.SetException(new OperationCanceledException(cancellationToken));
+                }
+            });
+            return new ValueTask(this, _capacity.Version);
+        }
+
+        void IValueTaskSource.GetResult(short token)
+        {
+            _cancellation.Dispose();
+            _capacity.GetResult(token);
+        }
+
+        ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _capacity.GetStatus(token);
+
+        void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        {
+            _capacity.OnCompleted(continuation, state, token, flags);
+            Parked.TrySetResult();
         }
     }
 
@@ -103,7 +140,8 @@ public class EngineHooksTests
         Task<CloseResult> loop = connection.RunAsync(handler);
 
         await handler.Paused.Task.WaitAsync(ClientHarness.Timeout);
-        await Task.Delay(100);
+        // Not after a sleep: once the loop awaits the capacity wait it cannot deliver or end until the release.
+        await handler.Parked.Task.WaitAsync(ClientHarness.Timeout);
         Assert.Equal(["a", "b"], handler.Seen);
         Assert.False(loop.IsCompleted);
 

@@ -70,12 +70,16 @@ internal sealed class SimTestClient : IAsyncDisposable
         }
     }
 
-    /// <summary>The next message that is not a heartbeat.</summary>
+    /// <summary>The next message that is not a heartbeat, within <paramref name="timeout"/> in all (heartbeats do not extend it).</summary>
     public async Task<JsonElement> ReceiveSkippingHeartbeatsAsync(TimeSpan? timeout = null)
     {
+        var limit = timeout ?? DefaultTimeout;
+        var deadline = DateTime.UtcNow + limit;
         while (true)
         {
-            var message = await ReceiveAsync(timeout);
+            var remaining = deadline - DateTime.UtcNow;
+            Assert.True(remaining > TimeSpan.Zero, $"Only heartbeats for {limit.TotalSeconds:0.#} s");
+            var message = await ReceiveAsync(remaining);
             if (message.GetProperty("msg_type").GetString() != "heartbeat")
             {
                 return message;

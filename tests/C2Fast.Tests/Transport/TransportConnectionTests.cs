@@ -7,6 +7,7 @@ namespace C2Fast.Tests.Transport;
 public class TransportConnectionTests
 {
     private const int BufferSize = 4096;
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// A reader that examines everything and consumes nothing (what a paused loop looking ahead does). The
@@ -25,7 +26,7 @@ public class TransportConnectionTests
         long seen = 0;
         for (int i = 0; i < 100 && seen < transport.ReadLimitBytes; i++)
         {
-            ReadResult result = await input.ReadAsync();
+            ReadResult result = await input.ReadAsync().AsTask().WaitAsync(Patience);
             seen = result.Buffer.Length;
             input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
         }
@@ -36,10 +37,10 @@ public class TransportConnectionTests
 
         // Consuming lets it go on: the pump resumes and the reader sees new bytes.
         input.CancelPendingRead(); // the next read returns what is held, without waiting for more
-        ReadResult next = await input.ReadAsync();
+        ReadResult next = await input.ReadAsync().AsTask().WaitAsync(Patience);
         Assert.Equal(seen, next.Buffer.Length);
         input.AdvanceTo(next.Buffer.End);
-        ReadResult resumed = await input.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        ReadResult resumed = await input.ReadAsync().AsTask().WaitAsync(Patience);
         Assert.True(resumed.Buffer.Length > 0);
         input.AdvanceTo(resumed.Buffer.End);
     }
@@ -52,7 +53,7 @@ public class TransportConnectionTests
         TransportConnection first = TransportConnection.FromStream(new EndlessStream(), blockSize, readAheadBytes: 4 * blockSize, maxMessageSize: 100);
         for (int i = 0; i < 3; i++)
         {
-            ReadResult result = await first.Input.ReadAsync();
+            ReadResult result = await first.Input.ReadAsync().AsTask().WaitAsync(Patience);
             first.Input.AdvanceTo(result.Buffer.End); // consumed: the blocks go back to the pool
         }
 
