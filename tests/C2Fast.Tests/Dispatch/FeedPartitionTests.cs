@@ -95,7 +95,10 @@ public class FeedPartitionTests
             Assert.Equal(i, ReadSeq(reader));
         }
 
-        await Task.Delay(50);
+        // Not yet, checked on the state rather than after a sleep: the wait completes only once it finds the
+        // partition at most half full (it looks again after every wake-up), and five of eight is more than half.
+        // Nothing changes that state until the next read, so a late wake-up cannot complete it either.
+        Assert.False(((FeedPartition)reader).IsHalfEmpty, "five of eight is more than half full");
         Assert.False(resumed.IsCompleted, "five of eight is more than half full");
         Assert.Equal(4, ReadSeq(reader));
         await resumed.AsTask().WaitAsync(Patience);
@@ -116,14 +119,17 @@ public class FeedPartitionTests
         Assert.False(Deliver(queues, 5)); // five messages' bytes pass a four-message budget
         ValueTask resumed = queues.WaitForCapacityAsync(CancellationToken.None);
 
-        // Read but not disposed: the bytes are still held.
+        // Read but not disposed: the bytes are still held. Not yet, checked on the state rather than after a
+        // sleep: the wait completes only once it finds the held bytes at most half the budget (it looks again
+        // after every wake-up), and only a dispose lowers them.
         Assert.True(reader.TryRead(out C2FeedMessage? a));
         Assert.True(reader.TryRead(out C2FeedMessage? b));
         Assert.True(reader.TryRead(out C2FeedMessage? c));
-        await Task.Delay(50);
+        Assert.Equal(5 * size, queues.QueuedBytes);
         Assert.False(resumed.IsCompleted);
         a.Dispose();
         b.Dispose();
+        Assert.Equal(3 * size, queues.QueuedBytes); // above the resume point, half of the four-message budget
         Assert.False(resumed.IsCompleted, "three of four messages' bytes are held: more than half");
         c.Dispose();
         await resumed.AsTask().WaitAsync(Patience);
@@ -139,7 +145,8 @@ public class FeedPartitionTests
         Assert.False(wait.IsCompleted);
 
         Deliver(queues, 1);
-        await Task.Delay(50);
+        // No sleep needed: a wake-up completes the wait synchronously on the delivering thread (only its
+        // continuation runs later), so a wait the delivery woke would already be completed here.
         Assert.False(wait.IsCompleted, "one message does not wake the reader before the end of the socket read");
         queues.Flush();
         Assert.True(await wait.AsTask().WaitAsync(Patience));
@@ -197,10 +204,10 @@ public class FeedPartitionTests
         queues.Complete();
 
         Assert.False(reader.Completion.IsCompleted, "two messages are still queued");
-        Assert.True(await reader.WaitToReadAsync());
+        Assert.True(await reader.WaitToReadAsync().AsTask().WaitAsync(Patience));
         Assert.Equal(1, ReadSeq(reader));
         Assert.Equal(2, ReadSeq(reader));
-        Assert.False(await reader.WaitToReadAsync());
+        Assert.False(await reader.WaitToReadAsync().AsTask().WaitAsync(Patience));
         await reader.Completion.WaitAsync(Patience);
     }
 
@@ -288,7 +295,7 @@ public class FeedPartitionTests
             {
                 if (!Deliver(queues, i))
                 {
-                    await queues.WaitForCapacityAsync(CancellationToken.None);
+                    await queues.WaitForCapacityAsync(CancellationToken.None).AsTask().WaitAsync(Patience);
                 }
 
                 if (random.Next(8) == 0)
@@ -299,7 +306,7 @@ public class FeedPartitionTests
 
             queues.Flush();
             queues.Complete();
-        });
+        }).WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal(Messages, await consumer.WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal(0, queues.QueuedBytes);
@@ -329,7 +336,7 @@ public class FeedPartitionTests
         {
             if (!Deliver(queues, i))
             {
-                await queues.WaitForCapacityAsync(CancellationToken.None);
+                await queues.WaitForCapacityAsync(CancellationToken.None).AsTask().WaitAsync(Patience);
             }
 
             if (i % 5 == 0)

@@ -1,6 +1,5 @@
 using System.Text;
 using C2Fast.Framing;
-using C2Fast.Tests.Conformance;
 using C2Fast.Tests.Infrastructure;
 using C2Fast.Tests.TestData;
 using C2Fast.Transport;

@@ -100,34 +100,52 @@ public class EnvelopeFastPathBoundaryTests
     [Fact]
     public void TryParseFast_RootAndPayloadIntegersOfEveryLength_JudgedLikeTheReader()
     {
-        string[] contexts =
+        // With the range of plain integers the fast path takes in each place: seq_id any non-negative long,
+        // v up to int.MaxValue, strategy_id a positive long (anything else goes to the reader).
+        (string Context, ulong Min, ulong Max)[] contexts =
         [
-            """{"msg_type":"strategy.signal","seq_id":{0}}""",
-            """{"seq_id":{0},"msg_type":"strategy.signal"}""",
-            """{"msg_type":"strategy.signal","v":{0}}""",
-            """{"msg_type":"strategy.signal","payload":{"strategy_id":{0}}}""",
-            """{"msg_type":"strategy.signal","payload":{"strategy_id":{0},"x":1}}""",
+            ("""{"msg_type":"strategy.signal","seq_id":{0}}""", 0, long.MaxValue),
+            ("""{"seq_id":{0},"msg_type":"strategy.signal"}""", 0, long.MaxValue),
+            ("""{"msg_type":"strategy.signal","v":{0}}""", 0, int.MaxValue),
+            ("""{"msg_type":"strategy.signal","payload":{"strategy_id":{0}}}""", 1, long.MaxValue),
+            ("""{"msg_type":"strategy.signal","payload":{"strategy_id":{0},"x":1}}""", 1, long.MaxValue),
         ];
         string[] numbers =
         [
             "9223372036854775807", "9223372036854775808", "2147483647", "2147483648", "18446744073709551615",
             "99999999999999999999", "0", "00", "01", "1.0", "1e3", "-1", "null", "nul", "true", "\"5\"",
         ];
-        foreach (string context in contexts)
+
+        // A plain integer in the field's range is what the digit loop exists for: the fast path must take it,
+        // or a fast path that declined everything would pass this test.
+        static bool Takes(string number, ulong min, ulong max) =>
+            number.All(char.IsAsciiDigit) && (number.Length == 1 || number[0] != '0')
+            && ulong.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out ulong value) && value >= min && value <= max;
+
+        int accepted = 0;
+        foreach ((string context, ulong min, ulong max) in contexts)
         {
             for (int digits = 1; digits <= 21; digits++)
             {
+                string number = Digits(digits);
                 for (int trailing = 0; trailing <= 9; trailing++)
                 {
-                    Judge(Message(context, Digits(digits)) + new string(' ', trailing));
+                    bool fast = Judge(Message(context, number) + new string(' ', trailing));
+                    Assert.True(fast || !Takes(number, min, max), $"declined {number} ({digits} digits, {trailing} trailing): {context}");
+                    accepted += fast ? 1 : 0;
                 }
             }
 
             foreach (string number in numbers)
             {
-                Judge(Message(context, number));
+                bool fast = Judge(Message(context, number));
+                Assert.True(fast || !Takes(number, min, max), $"declined {number}: {context}");
+                accepted += fast ? 1 : 0;
             }
         }
+
+        // 19 lengths for seq_id (twice) and strategy_id (twice), 10 for v, each with 10 trailings; plus the boundary numbers.
+        Assert.True(accepted >= ((4 * 19) + 10) * 10, $"accepted {accepted}");
     }
 
     [Fact]
@@ -176,14 +194,16 @@ public class EnvelopeFastPathBoundaryTests
         {
             foreach (string value in values)
             {
+                // The plain spelling with a positive long or null is the shape the pattern compare is for: taken.
+                bool plain = spelling is "\"strategy_id\":" or "\"strategy_id\" :" && value is "12345678" or "null" or "9223372036854775807";
                 foreach (string type in new[] { "strategy.signal", "subscription.ack" })
                 {
                     for (int trailing = 0; trailing <= 16; trailing += 4)
                     {
                         string ws = new(' ', trailing);
                         string head = "{\"msg_type\":\"" + type + "\",\"payload\":{";
-                        Judge(head + spelling + value + "}}" + ws);
-                        Judge(head + "\"a\":1," + spelling + value + ",\"b\":2}}" + ws);
+                        Assert.True(Judge(head + spelling + value + "}}" + ws) || !plain, $"declined {spelling}{value} ({type}, {trailing} trailing)");
+                        Assert.True(Judge(head + "\"a\":1," + spelling + value + ",\"b\":2}}" + ws) || !plain, $"declined a,{spelling}{value},b ({type}, {trailing} trailing)");
                         Judge(head + spelling + value + "," + spelling + value + "}}" + ws);
                     }
                 }
@@ -255,10 +275,13 @@ public class EnvelopeFastPathBoundaryTests
         string[] separators = [",", ", ", ",\n", " ,", ",,", ",}", ",]", ";", ",\"\"", ", \t\r\n"];
         foreach (string separator in separators)
         {
+            // A comma with or without whitespace around it is valid JSON: with strategy_id first (the fused ," step
+            // then runs over the members after it) the fast path takes it at every distance from the end.
+            bool valid = separator.Trim(' ', '\t', '\r', '\n') == ",";
             for (int trailing = 0; trailing <= 16; trailing += 2)
             {
                 string ws = new(' ', trailing);
-                Judge("""{"msg_type":"strategy.signal","payload":{"strategy_id":5""" + separator + "\"a\":\"b\"" + separator + "\"c\":1}}" + ws);
+                Assert.True(Judge("""{"msg_type":"strategy.signal","payload":{"strategy_id":5""" + separator + "\"a\":\"b\"" + separator + "\"c\":1}}" + ws) || !valid, $"declined separator '{separator}', {trailing} trailing");
                 Judge("""{"msg_type":"strategy.signal","payload":{"a":"b""" + separator + "\"strategy_id\":5}}" + ws);
                 Judge("""{"msg_type":"strategy.signal","payload":{"a":null""" + separator + "}}" + ws);
             }
