@@ -212,6 +212,11 @@ public class ReadLoopBenchmarks
         {
         }
 
+
+        // As a socket's: nothing to flush, done at once (the default would queue a work item per flush).
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
         public override void SetLength(long value) => throw new NotSupportedException();

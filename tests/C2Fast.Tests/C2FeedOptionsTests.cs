@@ -7,7 +7,11 @@ public class C2FeedOptionsTests
     {
         var options = new C2FeedOptions();
         Assert.Equal(new Uri("wss://api4-general.collective2.com/ws"), options.Endpoint);
-        Assert.Equal(16 * 1024 * 1024, options.MaxMessageSize);
+        Assert.Equal(16 * 1024 * 1024, options.Connection.MaxMessageSize);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.Heartbeat.Interval);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.Heartbeat.Grace);
+        Assert.Equal(100, options.MaxSubscriptions);
+        Assert.Same(TimeProvider.System, options.TimeProvider);
         options.Validate();
     }
 
@@ -33,27 +37,45 @@ public class C2FeedOptionsTests
     [InlineData("Sec-WebSocket-Protocol", "chat")]
     public void Validate_BadAdditionalHeader_Throws(string name, string value)
     {
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new C2FeedOptions { AdditionalHeaders = new Dictionary<string, string> { [name] = value } }.Validate());
-        Assert.Equal(nameof(C2FeedOptions.AdditionalHeaders), ex.ParamName);
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new C2FeedOptions { Connection = new C2ConnectionOptions { AdditionalHeaders = new Dictionary<string, string> { [name] = value } } }.Validate());
+        Assert.Equal("Connection.AdditionalHeaders", ex.ParamName);
     }
 
     [Fact]
     public void Validate_OutOfRangeValues_ThrowNamingProperty()
     {
         Assert.Equal("Endpoint", Assert.Throws<ArgumentOutOfRangeException>(() => new C2FeedOptions { Endpoint = new Uri("http://x/") }.Validate()).ParamName);
-        Assert.Equal("MaxMessageSize", Assert.Throws<ArgumentOutOfRangeException>(() => new C2FeedOptions { MaxMessageSize = 0 }.Validate()).ParamName);
-        Assert.Equal("ConnectTimeout", Assert.Throws<ArgumentOutOfRangeException>(() => new C2FeedOptions { ConnectTimeout = TimeSpan.Zero }.Validate()).ParamName);
-        Assert.Equal("MaxHandshakeResponseSize", Assert.Throws<ArgumentOutOfRangeException>(() => new C2FeedOptions { MaxHandshakeResponseSize = 10 }.Validate()).ParamName);
+        Assert.Equal("Connection.MaxMessageSize", Assert.Throws<ArgumentOutOfRangeException>(() => new C2FeedOptions { Connection = new C2ConnectionOptions { MaxMessageSize = 0 } }.Validate()).ParamName);
+        Assert.Equal("Connection.ConnectTimeout", Assert.Throws<ArgumentOutOfRangeException>(() => new C2FeedOptions { Connection = new C2ConnectionOptions { ConnectTimeout = TimeSpan.Zero } }.Validate()).ParamName);
+        Assert.Equal("Connection.MaxHandshakeResponseSize", Assert.Throws<ArgumentOutOfRangeException>(() => new C2FeedOptions { Connection = new C2ConnectionOptions { MaxHandshakeResponseSize = 10 } }.Validate()).ParamName);
+        Assert.Equal("Heartbeat.PausedAckInterval", Assert.Throws<ArgumentOutOfRangeException>(() => new C2FeedOptions { Heartbeat = new C2HeartbeatOptions { PausedAckInterval = TimeSpan.FromSeconds(30) } }.Validate()).ParamName);
+        Assert.Equal("Reconnect.MaxDelay", Assert.Throws<ArgumentOutOfRangeException>(() => new C2FeedOptions { Reconnect = new C2ReconnectOptions { MaxDelay = TimeSpan.FromMilliseconds(1) } }.Validate()).ParamName);
+        Assert.Equal("Queues.Capacity", Assert.Throws<ArgumentOutOfRangeException>(() => new C2FeedOptions { Queues = new C2QueueOptions { Capacity = 0 } }.Validate()).ParamName);
+        Assert.Equal("Tuning.ReceiveBufferSize", Assert.Throws<ArgumentOutOfRangeException>(() => new C2FeedOptions { Tuning = new C2TuningOptions { ReceiveBufferSize = 10 } }.Validate()).ParamName);
+        Assert.Throws<ArgumentNullException>(() => new C2FeedOptions { Heartbeat = null! }.Validate());
     }
 
     [Fact]
-    public void Validate_InlineHandlerWithPartitionsOrADropPolicy_ThrowsNamingTheConflict()
+    public void InlineClient_WithPartitionsOrADropPolicy_ThrowsNamingTheConflict()
     {
-        var inline = new C2FeedOptions { InlineHandler = _ => { } };
-        inline.Validate(); // alone it is fine
+        var options = new C2FeedOptions();
+        Assert.Equal(C2DeliveryMode.Inline, new C2FeedClient(options, _ => { }).Delivery); // alone it is fine
 
-        Assert.Equal("ConsumerPartitions", Assert.Throws<ArgumentOutOfRangeException>(() => (inline with { ConsumerPartitions = 2 }).Validate()).ParamName);
-        Assert.Equal("SlowConsumerPolicy", Assert.Throws<ArgumentOutOfRangeException>(() => (inline with { SlowConsumerPolicy = C2SlowConsumerPolicy.DropOldest }).Validate()).ParamName);
+        Assert.Equal("Queues.Partitions", Assert.Throws<ArgumentOutOfRangeException>(() => new C2FeedClient(options with { Queues = new C2QueueOptions { Partitions = 2 } }, _ => { })).ParamName);
+        Assert.Equal("Queues.SlowConsumerPolicy", Assert.Throws<ArgumentOutOfRangeException>(() => new C2FeedClient(options with { Queues = new C2QueueOptions { SlowConsumerPolicy = C2SlowConsumerPolicy.DropOldest } }, _ => { })).ParamName);
+        Assert.Throws<ArgumentNullException>(() => new C2FeedClient(options, inlineHandler: null!));
+    }
+
+    [Fact]
+    public void With_InsideAGroup_ChangesOnlyThatValue()
+    {
+        var options = new C2FeedOptions { ApiKey = "k" };
+        C2FeedOptions changed = options with { Reconnect = options.Reconnect with { MaxAttempts = 3 } };
+
+        Assert.Equal(3, changed.Reconnect.MaxAttempts);
+        Assert.Null(options.Reconnect.MaxAttempts);
+        Assert.Equal(options.Reconnect.BaseDelay, changed.Reconnect.BaseDelay);
+        Assert.Same(options.Queues, changed.Queues);
     }
 
     [Fact]

@@ -21,25 +21,25 @@ internal sealed class RecordingHandler : IMessageHandler
         }
     }
 
-    public bool OnMessage(WebSocketConnection connection, bool isText, ReadOnlySpan<byte> payload)
+    public MessageAction OnMessage(WebSocketEngine engine, bool isText, ReadOnlySpan<byte> payload)
     {
         lock (_messages)
         {
             _messages.Add(new ReceivedMessage(isText, payload.ToArray()));
         }
 
-        return true;
+        return MessageAction.Continue;
     }
 
-    public void OnLookahead(WebSocketConnection connection, ReadOnlySpan<byte> payload)
+    public void OnReadCompleted(WebSocketEngine engine)
     {
     }
 
-    public void OnReadCompleted(WebSocketConnection connection)
+    public void OnRepliesWritten(int count)
     {
     }
 
-    public ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    public ValueTask WaitForCapacityAsync(WebSocketEngine engine, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     /// <summary>Waits until at least <paramref name="count"/> messages arrived.</summary>
     public async Task<IReadOnlyList<ReceivedMessage>> WaitForAsync(int count, TimeSpan timeout)

@@ -6,8 +6,8 @@ public class C2FeedClientConstructorTests
     [Fact]
     public void Options_Invalid_ConstructorNamesProperty()
     {
-        Assert.Equal("ConsumerPartitions", Assert.Throws<ArgumentOutOfRangeException>(() => new C2FeedClient(new C2FeedOptions { ConsumerPartitions = 0 })).ParamName);
-        Assert.Equal("MaxBufferedBytes", Assert.Throws<ArgumentOutOfRangeException>(() => new C2FeedClient(new C2FeedOptions { MaxBufferedBytes = 10 })).ParamName);
-        Assert.Equal("HeartbeatInterval", Assert.Throws<ArgumentOutOfRangeException>(() => new C2FeedClient(new C2FeedOptions { HeartbeatInterval = TimeSpan.Zero })).ParamName);
+        Assert.Equal("Queues.Partitions", Assert.Throws<ArgumentOutOfRangeException>(() => new C2FeedClient(new C2FeedOptions { Queues = new C2QueueOptions { Partitions = 0 } })).ParamName);
+        Assert.Equal("Queues.MaxBufferedBytes", Assert.Throws<ArgumentOutOfRangeException>(() => new C2FeedClient(new C2FeedOptions { Queues = new C2QueueOptions { MaxBufferedBytes = 10 } })).ParamName);
+        Assert.Equal("Heartbeat.Interval", Assert.Throws<ArgumentOutOfRangeException>(() => new C2FeedClient(new C2FeedOptions { Heartbeat = new C2HeartbeatOptions { Interval = TimeSpan.Zero } })).ParamName);
     }
 }

@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.Text;
 using System.Threading.Channels;
+using C2Fast.Diagnostics;
 using C2Fast.Dispatch;
 using C2Fast.Protocol;
+using C2Fast.Session;
 
 namespace C2Fast.Tests.Dispatch;
 
@@ -15,7 +17,12 @@ public class FeedPartitionTests
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
     private static C2FeedOptions Options(int capacity = 65_536, C2SlowConsumerPolicy policy = C2SlowConsumerPolicy.Wait, int partitions = 1)
-        => new() { QueueCapacity = capacity, SlowConsumerPolicy = policy, ConsumerPartitions = partitions };
+        => new() { Queues = new C2QueueOptions { Capacity = capacity, SlowConsumerPolicy = policy, Partitions = partitions } };
+
+    private static FeedQueues NewQueues(C2FeedOptions options) => new(LayerSettings.Queues(options), new FeedCounters());
+
+    /// <summary>The partition as the application reads it: handles to the leases.</summary>
+    private static ChannelReader<C2FeedMessage> ReaderOf(FeedQueues queues, int partition = 0) => new PartitionReader(queues.Partition(partition));
 
     private static byte[] Signal(long seq, long strategy = 101)
         => Encoding.UTF8.GetBytes($$$"""{"msg_type":"strategy.signal","id":"msg_{{{seq}}}","seq_id":{{{seq}}},"timestamp":"2024-01-01T12:00:00Z","v":4,"payload":{"strategy_id":{{{strategy}}}}}""");
@@ -26,12 +33,12 @@ public class FeedPartitionTests
     private static bool Deliver(FeedQueues queues, byte[] json, long strategy = 101)
     {
         Assert.Equal(OperationStatus.Done, EnvelopeParser.Parse(json, out Envelope envelope, out _));
-        return queues.Deliver(json, envelope, C2MessageType.Signal, strategy);
+        return queues.Deliver(json, envelope, strategy);
     }
 
     private static long ReadSeq(ChannelReader<C2FeedMessage> reader)
     {
-        Assert.True(reader.TryRead(out C2FeedMessage? message));
+        Assert.True(reader.TryRead(out C2FeedMessage message));
         long seq = message.SeqId!.Value;
         message.Dispose();
         return seq;
@@ -40,8 +47,9 @@ public class FeedPartitionTests
     [Fact]
     public void Deliver_ThousandMessages_ReadInOrderWhileTheRingGrows()
     {
-        var queues = new FeedQueues(Options());
-        var partition = (FeedPartition)queues.Reader(0);
+        var queues = NewQueues(Options());
+        FeedPartition partition = queues.Partition(0);
+        ChannelReader<C2FeedMessage> handles = new PartitionReader(partition);
         int initial = partition.RingSize;
         for (int i = 1; i <= 1000; i++)
         {
@@ -53,7 +61,7 @@ public class FeedPartitionTests
         Assert.Equal(1000, queues.QueuedMessages);
         for (int i = 1; i <= 1000; i++)
         {
-            Assert.Equal(i, ReadSeq(partition));
+            Assert.Equal(i, ReadSeq(handles));
         }
 
         Assert.False(partition.TryRead(out _));
@@ -64,12 +72,13 @@ public class FeedPartitionTests
     [Fact]
     public void Deliver_RingWrapsManyTimes_LeasesAreReusedAndOrderKept()
     {
-        var queues = new FeedQueues(Options(capacity: 16));
-        var partition = (FeedPartition)queues.Reader(0);
+        var queues = NewQueues(Options(capacity: 16));
+        FeedPartition partition = queues.Partition(0);
+        ChannelReader<C2FeedMessage> handles = new PartitionReader(partition);
         for (int i = 1; i <= 10_000; i++)
         {
             Assert.True(Deliver(queues, i));
-            Assert.Equal(i, ReadSeq(partition));
+            Assert.Equal(i, ReadSeq(handles));
         }
 
         Assert.Equal(16, partition.RingSize); // never grew past one message of backlog
@@ -79,8 +88,8 @@ public class FeedPartitionTests
     [Fact]
     public async Task Deliver_WaitPolicyPartitionFills_PausesUntilHalfEmptyAndDisposed()
     {
-        var queues = new FeedQueues(Options(capacity: 8));
-        ChannelReader<C2FeedMessage> reader = queues.Reader(0);
+        var queues = NewQueues(Options(capacity: 8));
+        ChannelReader<C2FeedMessage> reader = ReaderOf(queues, 0);
         for (int i = 1; i <= 7; i++)
         {
             Assert.True(Deliver(queues, i));
@@ -98,7 +107,7 @@ public class FeedPartitionTests
         // Not yet, checked on the state rather than after a sleep: the wait completes only once it finds the
         // partition at most half full (it looks again after every wake-up), and five of eight is more than half.
         // Nothing changes that state until the next read, so a late wake-up cannot complete it either.
-        Assert.False(((FeedPartition)reader).IsHalfEmpty, "five of eight is more than half full");
+        Assert.False(queues.Partition(0).IsHalfEmpty, "five of eight is more than half full");
         Assert.False(resumed.IsCompleted, "five of eight is more than half full");
         Assert.Equal(4, ReadSeq(reader));
         await resumed.AsTask().WaitAsync(Patience);
@@ -109,8 +118,8 @@ public class FeedPartitionTests
     public async Task Deliver_WaitPolicyOverBudget_ResumesOnlyAtHalfTheBudgetOfDisposedBytes()
     {
         int size = Signal(1).Length;
-        var queues = new FeedQueues(Options() with { MaxBufferedBytes = size * 4L, MaxMessageSize = size });
-        ChannelReader<C2FeedMessage> reader = queues.Reader(0);
+        var queues = NewQueues(Options() with { Queues = new C2QueueOptions { MaxBufferedBytes = size * 4L }, Connection = new C2ConnectionOptions { MaxMessageSize = size } });
+        ChannelReader<C2FeedMessage> reader = ReaderOf(queues, 0);
         for (int i = 1; i <= 4; i++)
         {
             Assert.True(Deliver(queues, i));
@@ -122,9 +131,9 @@ public class FeedPartitionTests
         // Read but not disposed: the bytes are still held. Not yet, checked on the state rather than after a
         // sleep: the wait completes only once it finds the held bytes at most half the budget (it looks again
         // after every wake-up), and only a dispose lowers them.
-        Assert.True(reader.TryRead(out C2FeedMessage? a));
-        Assert.True(reader.TryRead(out C2FeedMessage? b));
-        Assert.True(reader.TryRead(out C2FeedMessage? c));
+        Assert.True(reader.TryRead(out C2FeedMessage a));
+        Assert.True(reader.TryRead(out C2FeedMessage b));
+        Assert.True(reader.TryRead(out C2FeedMessage c));
         Assert.Equal(5 * size, queues.QueuedBytes);
         Assert.False(resumed.IsCompleted);
         a.Dispose();
@@ -139,8 +148,8 @@ public class FeedPartitionTests
     [Fact]
     public async Task WaitToReadAsync_Empty_PendsUntilFlush()
     {
-        var queues = new FeedQueues(Options());
-        ChannelReader<C2FeedMessage> reader = queues.Reader(0);
+        var queues = NewQueues(Options());
+        ChannelReader<C2FeedMessage> reader = ReaderOf(queues, 0);
         ValueTask<bool> wait = reader.WaitToReadAsync();
         Assert.False(wait.IsCompleted);
 
@@ -156,8 +165,8 @@ public class FeedPartitionTests
     [Fact]
     public async Task WaitToReadAsync_WakeBatchDelivered_WokenBeforeFlush()
     {
-        var queues = new FeedQueues(Options());
-        ChannelReader<C2FeedMessage> reader = queues.Reader(0);
+        var queues = NewQueues(Options());
+        ChannelReader<C2FeedMessage> reader = ReaderOf(queues, 0);
         ValueTask<bool> wait = reader.WaitToReadAsync();
         for (int i = 1; i <= FeedPartition.WakeBatch; i++)
         {
@@ -171,8 +180,8 @@ public class FeedPartitionTests
     [Fact]
     public async Task WaitToReadAsync_Cancelled_ThrowsAndTheNextWaitStillWorks()
     {
-        var queues = new FeedQueues(Options());
-        ChannelReader<C2FeedMessage> reader = queues.Reader(0);
+        var queues = NewQueues(Options());
+        ChannelReader<C2FeedMessage> reader = ReaderOf(queues, 0);
         using var cancel = new CancellationTokenSource();
         ValueTask<bool> wait = reader.WaitToReadAsync(Environment.GetEnvironmentVariable("NOTOKEN") is null ? cancel.Token : default);
         Assert.False(wait.IsCompleted);
@@ -190,15 +199,15 @@ public class FeedPartitionTests
     [Fact]
     public async Task WaitToReadAsync_AlreadyCancelledToken_Throws()
     {
-        var queues = new FeedQueues(Options());
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queues.Reader(0).WaitToReadAsync(new CancellationToken(canceled: true)).AsTask());
+        var queues = NewQueues(Options());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ReaderOf(queues, 0).WaitToReadAsync(new CancellationToken(canceled: true)).AsTask());
     }
 
     [Fact]
     public async Task Complete_QueuedMessagesDrainThenReadsEnd()
     {
-        var queues = new FeedQueues(Options());
-        ChannelReader<C2FeedMessage> reader = queues.Reader(0);
+        var queues = NewQueues(Options());
+        ChannelReader<C2FeedMessage> reader = ReaderOf(queues, 0);
         Deliver(queues, 1);
         Deliver(queues, 2);
         queues.Complete();
@@ -214,8 +223,8 @@ public class FeedPartitionTests
     [Fact]
     public async Task Complete_WhileReaderWaits_WaitReturnsFalse()
     {
-        var queues = new FeedQueues(Options());
-        ChannelReader<C2FeedMessage> reader = queues.Reader(0);
+        var queues = NewQueues(Options());
+        ChannelReader<C2FeedMessage> reader = ReaderOf(queues, 0);
         ValueTask<bool> wait = reader.WaitToReadAsync();
         queues.Complete();
         Assert.False(await wait.AsTask().WaitAsync(Patience));
@@ -225,8 +234,8 @@ public class FeedPartitionTests
     [Fact]
     public async Task WaitToReadAsync_TwoReadersWaiting_BothWoken()
     {
-        var queues = new FeedQueues(Options());
-        ChannelReader<C2FeedMessage> reader = queues.Reader(0);
+        var queues = NewQueues(Options());
+        ChannelReader<C2FeedMessage> reader = ReaderOf(queues, 0);
         Task<bool> first = reader.WaitToReadAsync().AsTask();
         Task<bool> second = reader.WaitToReadAsync().AsTask(); // the primary waiter is taken: the shared path
         Assert.False(first.IsCompleted || second.IsCompleted);
@@ -239,11 +248,11 @@ public class FeedPartitionTests
     [Fact]
     public void TryPeek_SeesTheOldestWithoutTakingIt()
     {
-        var queues = new FeedQueues(Options());
-        ChannelReader<C2FeedMessage> reader = queues.Reader(0);
+        var queues = NewQueues(Options());
+        ChannelReader<C2FeedMessage> reader = ReaderOf(queues, 0);
         Assert.False(reader.TryPeek(out _));
         Deliver(queues, 5);
-        Assert.True(reader.TryPeek(out C2FeedMessage? peeked));
+        Assert.True(reader.TryPeek(out C2FeedMessage peeked));
         Assert.Equal(5, peeked.SeqId);
         Assert.Equal(5, ReadSeq(reader));
     }
@@ -253,13 +262,13 @@ public class FeedPartitionTests
     [InlineData(C2SlowConsumerPolicy.DropNewest, new long[] { 1, 2, 3, 4 })]
     public void Deliver_DropPolicyFull_NeverPausesAndCountsEachDrop(C2SlowConsumerPolicy policy, long[] kept)
     {
-        var queues = new FeedQueues(Options(capacity: 4, policy: policy));
+        var queues = NewQueues(Options(capacity: 4, policy: policy));
         for (int i = 1; i <= 6; i++)
         {
             Assert.True(Deliver(queues, i));
         }
 
-        ChannelReader<C2FeedMessage> reader = queues.Reader(0);
+        ChannelReader<C2FeedMessage> reader = ReaderOf(queues, 0);
         Assert.Equal(kept, Enumerable.Range(0, 4).Select(_ => ReadSeq(reader)));
         Assert.False(reader.TryRead(out _));
         Assert.Equal(2, queues.Counters.SignalsDropped);
@@ -271,8 +280,8 @@ public class FeedPartitionTests
     public async Task Stress_ProducerAndConsumerThreads_EveryMessageOnceInOrder()
     {
         const int Messages = 200_000;
-        var queues = new FeedQueues(Options(capacity: 64));
-        ChannelReader<C2FeedMessage> reader = queues.Reader(0);
+        var queues = NewQueues(Options(capacity: 64));
+        ChannelReader<C2FeedMessage> reader = ReaderOf(queues, 0);
         Task<long> consumer = Task.Run(async () =>
         {
             long expected = 1;
@@ -317,14 +326,14 @@ public class FeedPartitionTests
     public async Task Stress_TwoReadersOnePartition_EveryMessageExactlyOnce()
     {
         const int Messages = 100_000;
-        var queues = new FeedQueues(Options(capacity: 128));
-        ChannelReader<C2FeedMessage> reader = queues.Reader(0);
+        var queues = NewQueues(Options(capacity: 128));
+        ChannelReader<C2FeedMessage> reader = ReaderOf(queues, 0);
         var seen = new int[Messages + 1];
         Task[] readers = [.. Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
         {
             while (await reader.WaitToReadAsync())
             {
-                while (reader.TryRead(out C2FeedMessage? message))
+                while (reader.TryRead(out C2FeedMessage message))
                 {
                     Interlocked.Increment(ref seen[message.SeqId!.Value]);
                     message.Dispose();
@@ -354,8 +363,8 @@ public class FeedPartitionTests
     [Fact]
     public void WaitToReadAsync_CancellableWaitCycles_AllocateNothing()
     {
-        var queues = new FeedQueues(Options());
-        ChannelReader<C2FeedMessage> reader = queues.Reader(0);
+        var queues = NewQueues(Options());
+        ChannelReader<C2FeedMessage> reader = ReaderOf(queues, 0);
         using var cancel = new CancellationTokenSource();
         byte[] json = Signal(1);
         EnvelopeParser.Parse(json, out Envelope envelope, out _);
@@ -368,9 +377,9 @@ public class FeedPartitionTests
             for (int i = 0; i < count; i++)
             {
                 ValueTask<bool> wait = reader.WaitToReadAsync(cancel.Token);
-                queues.Deliver(json, envelope, C2MessageType.Signal, 101); // no assertion inside: xunit's allocate
+                queues.Deliver(json, envelope, 101); // no assertion inside: xunit's allocate
                 queues.Flush();
-                if (wait.IsCompleted && wait.Result && reader.TryRead(out C2FeedMessage? message))
+                if (wait.IsCompleted && wait.Result && reader.TryRead(out C2FeedMessage message))
                 {
                     message.Dispose();
                     woken++;

@@ -1,5 +1,4 @@
 using System.Text;
-using C2Fast.Dispatch;
 using C2Fast.Framing;
 using C2Fast.Session;
 using C2Fast.Tests.Infrastructure;
@@ -22,11 +21,13 @@ public class SteadyStateAllocationTests(ITestOutputHelper output)
 
     private static readonly C2FeedOptions Options = new()
     {
-        MessagePoolSize = Long + 100,
-        QueueCapacity = Long + 100,
-        MaxBufferedBytes = 256L * 1024 * 1024,
-        CloseTimeout = TimeSpan.FromSeconds(1),
+        Tuning = new C2TuningOptions { MessagePoolSize = Long + 100 },
+        Queues = new C2QueueOptions { Capacity = Long + 100, MaxBufferedBytes = 256L * 1024 * 1024 },
+        Connection = new C2ConnectionOptions { CloseTimeout = TimeSpan.FromSeconds(1) },
     };
+
+    // The default receive blocks (64 KiB): a connection then finds every block the pipe needs in the stash the last one left.
+    private static readonly TransportSettings Transport = new("test", 80, UseTls: false, ReceiveBufferSize: 64 * 1024);
 
     private static byte[] Wire(int messages, long firstSeq)
     {
@@ -46,63 +47,69 @@ public class SteadyStateAllocationTests(ITestOutputHelper output)
         return TestFrames.Concat([.. frames]);
     }
 
-    private static long Run(FeedQueues queues, int messages, long firstSeq, Func<int>? inlineSeen = null)
+    private static long Run(SessionContext context, int messages, long firstSeq, Func<int>? inlineSeen = null)
     {
         byte[] wire = Wire(messages, firstSeq);
         var stream = new ScriptedStream(wire, 16 * 1024) { DiscardWrites = true };
-        var events = new FeedEvents(new object(), NullLogger.Instance);
-        var dispatcher = new FeedDispatcher(queues, new SequenceTracker(), new SubscriptionRegistry(), events, 64, NullLogger.Instance);
-        WebSocketConnection connection = WebSocketConnection.Over(TransportConnection.FromStream(stream, 16 * 1024), Options);
+        TransportConnection transport = TransportConnection.FromStream(stream, Transport);
+        var engine = new WebSocketEngine(transport, EngineSettings.Default with { CloseTimeout = TimeSpan.FromSeconds(1) });
+        var handler = new SessionMessageHandler(context);
 
         // The in-memory stream completes every read synchronously, so the whole loop runs on this
         // thread and the per-thread counter sees exactly its allocations (not the JIT's or the GC's).
         long before = GC.GetAllocatedBytesForCurrentThread();
-        Task<CloseResult> loop = connection.RunAsync(dispatcher);
+        Task<EngineOutcome> loop = engine.RunAsync(handler);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(loop.IsCompleted, "the loop did not complete synchronously; the measurement would miss work");
-        CloseResult result = loop.GetAwaiter().GetResult();
+        EngineOutcome result = loop.GetAwaiter().GetResult();
 
-        Assert.Equal(1000, result.Code);
+        Assert.Equal(1000, result.CloseCode);
         int drained = inlineSeen?.Invoke() ?? 0;
-        while (queues.Reader(0).TryRead(out C2FeedMessage? message))
+        if (context.Queues is { } queues)
         {
-            message.Dispose();
-            drained++;
+            var reader = new PartitionReader(queues.Partition(0));
+            while (reader.TryRead(out C2FeedMessage message))
+            {
+                message.Dispose();
+                drained++;
+            }
         }
 
         Assert.Equal(messages - (messages / 10), drained); // heartbeats are answered, not queued
-        connection.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        events.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        transport.DisposeAsync().AsTask().GetAwaiter().GetResult();
         return allocated;
     }
 
     [Fact]
-    public void ReadLoopParseAckAndQueue_ZeroBytesPerMessage()
+    public async Task ReadLoopParseAckAndQueue_ZeroBytesPerMessage()
     {
-        var queues = new FeedQueues(Options);
-        Run(queues, Long, 1);               // warm-up: pool, channel and JIT reach steady state
-        long small = Run(queues, Short, 1_000_000);
-        long large = Run(queues, Long, 2_000_000);
+        var context = new SessionContext(Options, null, new object(), NullLogger.Instance);
+        Run(context, Long, 1);               // warm-up: pool, channel and JIT reach steady state
+        long small = Run(context, Short, 1_000_000);
+        long large = Run(context, Long, 2_000_000);
 
         double perMessage = (double)(large - small) / (Long - Short);
         output.WriteLine($"{small} B for {Short} messages, {large} B for {Long}: {perMessage:F3} B per message");
         Assert.True(perMessage < 1.0, $"{perMessage:F2} B per message ({small} B for {Short}, {large} B for {Long})");
-        Assert.Equal(0, queues.QueuedBytes);
+        Assert.Equal(0, context.Queues!.QueuedBytes);
+        await context.Events.DisposeAsync();
     }
 
     [Fact]
-    public void ReadLoopParseAckAndInlineHandler_ZeroBytesPerMessage()
+    public async Task ReadLoopParseAckAndInlineHandler_ZeroBytesPerMessage()
     {
         int seen = 0;
         long checksum = 0;
-        var queues = new FeedQueues(Options with
-        {
-            InlineHandler = message =>
+        var context = new SessionContext(
+            Options,
+            message =>
             {
                 checksum += (long)message.Type + (message.SeqId ?? 0);
                 seen++;
             },
-        });
+            new object(),
+            NullLogger.Instance);
         int Seen()
         {
             int count = seen;
@@ -110,13 +117,15 @@ public class SteadyStateAllocationTests(ITestOutputHelper output)
             return count;
         }
 
-        Run(queues, Long, 1, Seen);
-        long small = Run(queues, Short, 1_000_000, Seen);
-        long large = Run(queues, Long, 2_000_000, Seen);
+        Run(context, Long, 1, Seen);
+        long small = Run(context, Short, 1_000_000, Seen);
+        long large = Run(context, Long, 2_000_000, Seen);
 
         double perMessage = (double)(large - small) / (Long - Short);
         output.WriteLine($"{small} B for {Short} messages, {large} B for {Long}: {perMessage:F3} B per message (checksum {checksum})");
         Assert.True(perMessage < 1.0, $"{perMessage:F2} B per message ({small} B for {Short}, {large} B for {Long})");
-        Assert.Equal(0, queues.QueuedMessages); // nothing was queued: every message went to the handler
+        Assert.Null(context.Queues); // nothing can be queued: every message went to the handler
+        Assert.Equal((2 * (Long - (Long / 10))) + (Short - (Short / 10)), context.Counters.MessagesDelivered); // each one handed to the handler
+        await context.Events.DisposeAsync();
     }
 }

@@ -116,7 +116,7 @@ public class FrameHeaderParserTests
     {
         var error = (FrameError)reason;
         Assert.Equal(closeCode, FrameErrors.CloseCode(error));
-        Assert.Equal(feedError, FrameErrors.FeedError(error));
+        Assert.Equal(feedError, C2Fast.Session.FeedErrors.From(new EngineOutcome(EngineEnd.ProtocolError, closeCode, Error: error), closing: false, null, TimeSpan.Zero)!.Error);
         Assert.DoesNotContain("Unknown", FrameErrors.Describe(error), StringComparison.Ordinal);
     }
 

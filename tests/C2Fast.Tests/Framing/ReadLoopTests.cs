@@ -1,5 +1,6 @@
 using System.Text;
 using C2Fast.Framing;
+using C2Fast.Session;
 using C2Fast.Tests.Infrastructure;
 using C2Fast.Tests.TestData;
 using C2Fast.Transport;
@@ -9,7 +10,13 @@ namespace C2Fast.Tests.Framing;
 /// <summary>The read loop over an in-memory stream: no sockets, exact control of how bytes arrive.</summary>
 public class ReadLoopTests
 {
-    private static readonly C2FeedOptions Options = new() { CloseTimeout = TimeSpan.FromSeconds(2) };
+    private static readonly EngineSettings Settings = EngineSettings.Default with { CloseTimeout = TimeSpan.FromSeconds(2) };
+
+    private static TransportConnection Transport(Stream stream, int blockSize = 4096) =>
+        TransportConnection.FromStream(stream, new TransportSettings("test", 80, UseTls: false, ReceiveBufferSize: blockSize));
+
+    // How the session reports an outcome to the application (closing = false: nobody asked for the end).
+    private static C2FeedError? PublicError(EngineOutcome outcome) => FeedErrors.From(outcome, closing: false, null, TimeSpan.FromSeconds(40))?.Error;
 
     /// <summary>A seeded random stream of messages: text/binary, whole or fragmented, pings in between.</summary>
     private static (byte[] Wire, List<ReceivedMessage> Expected, List<string> Pings) RandomStream(int seed, int messages)
@@ -49,12 +56,13 @@ public class ReadLoopTests
         return (TestFrames.Concat([.. wire]), expected, pings);
     }
 
-    private static async Task<(RecordingHandler Handler, CloseResult Result, byte[] Written)> RunAsync(byte[] wire, int maxChunk, int? seed)
+    private static async Task<(RecordingHandler Handler, EngineOutcome Result, byte[] Written)> RunAsync(byte[] wire, int maxChunk, int? seed)
     {
         var stream = new ScriptedStream(wire, maxChunk, seed);
-        await using var connection = WebSocketConnection.Over(TransportConnection.FromStream(stream, 4096), Options);
+        await using TransportConnection transport = Transport(stream);
+        await using var engine = new WebSocketEngine(transport, Settings);
         var handler = new RecordingHandler();
-        CloseResult result = await connection.RunAsync(handler).WaitAsync(TimeSpan.FromSeconds(30));
+        EngineOutcome result = await engine.RunAsync(handler).WaitAsync(TimeSpan.FromSeconds(30));
         return (handler, result, stream.Written.ToArray());
     }
 
@@ -79,8 +87,9 @@ public class ReadLoopTests
                 Assert.Equal(expected[i].Payload, run.Handler.Messages[i].Payload);
             }
 
-            Assert.Equal(1000, run.Result.Code);
-            Assert.Equal("end", run.Result.Reason);
+            Assert.Equal(EngineEnd.Closed, run.Result.End);
+            Assert.Equal(1000, run.Result.CloseCode);
+            Assert.Equal("end", run.Result.CloseReason);
 
             // Every ping answered with its payload, in order, then exactly one close.
             List<TestFrame> frames = DecodeClientFrames(run.Written);
@@ -91,37 +100,50 @@ public class ReadLoopTests
     }
 
     [Fact]
-    public async Task EofWithoutClose_ConnectionLost()
+    public async Task EofWithoutClose_TransportClosed_ReportedAsConnectionLost()
     {
         var stream = new ScriptedStream(TestFrames.Text("only"), 100);
-        await using var connection = WebSocketConnection.Over(TransportConnection.FromStream(stream, 4096), Options);
+        await using TransportConnection transport = Transport(stream);
+        await using var engine = new WebSocketEngine(transport, Settings);
         var handler = new RecordingHandler();
-        var ex = await Assert.ThrowsAsync<C2FeedException>(() => connection.RunAsync(handler));
-        Assert.Equal(C2FeedError.ConnectionLost, ex.Error);
+        EngineOutcome outcome = await engine.RunAsync(handler).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(EngineEnd.TransportClosed, outcome.End);
+        Assert.Equal(C2FeedError.ConnectionLost, PublicError(outcome));
         Assert.Single(handler.Messages);
     }
 
     [Fact]
-    public async Task EofInsideFrame_ConnectionLost()
+    public async Task EofInsideFrame_TransportClosed_ReportedAsConnectionLost()
     {
         byte[] frame = TestFrames.Text("truncated frame");
         var stream = new ScriptedStream(frame[..^3], 100);
-        await using var connection = WebSocketConnection.Over(TransportConnection.FromStream(stream, 4096), Options);
-        var ex = await Assert.ThrowsAsync<C2FeedException>(() => connection.RunAsync(new RecordingHandler()));
-        Assert.Equal(C2FeedError.ConnectionLost, ex.Error);
+        await using TransportConnection transport = Transport(stream);
+        await using var engine = new WebSocketEngine(transport, Settings);
+        EngineOutcome outcome = await engine.RunAsync(new RecordingHandler()).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(EngineEnd.TransportClosed, outcome.End);
+        Assert.Equal(C2FeedError.ConnectionLost, PublicError(outcome));
     }
 
     [Fact]
-    public async Task Liveness_AbortEndsPendingReadAsEndOfStream_StillTimeout()
+    public async Task Liveness_ReadThatNeverEnds_SilenceEndsTheLoopThroughItsOwnPipe_ReportedAsTimeout()
     {
-        // NetworkStream.Dispose shuts its socket down before closing it, so the read the watchdog interrupts
-        // may end as a plain end of stream rather than an error: that is still the silence, not the server.
+        // Nothing ever arrives and the stream's read never ends by itself (a half-open connection): the watchdog stops
+        // the loop through the pipe (a cancelled read), without touching the stream; disposing the transport then ends the read.
         var stream = new SilentStream();
-        await using var connection = WebSocketConnection.Over(TransportConnection.FromStream(stream, 4096), Options);
+        var clock = new TestClock();
+        TransportConnection transport = Transport(stream);
+        var engine = new WebSocketEngine(transport, Settings with { SilenceTimeout = TimeSpan.FromSeconds(40), Time = clock });
+        Task<EngineOutcome> loop = engine.RunAsync(new RecordingHandler());
+        await clock.WaitForTimerAsync(TimeSpan.FromSeconds(5), "the watchdog");
 
-        var ex = await Assert.ThrowsAsync<C2FeedException>(() => connection.RunAsync(new RecordingHandler(), TimeSpan.FromMilliseconds(200)).WaitAsync(TimeSpan.FromSeconds(30)));
+        clock.Advance(TimeSpan.FromSeconds(45));
+        EngineOutcome outcome = await loop.WaitAsync(TimeSpan.FromSeconds(30));
 
-        Assert.Equal(C2FeedError.Timeout, ex.Error);
+        Assert.Equal(EngineEnd.SilenceTimeout, outcome.End);
+        Assert.Equal(C2FeedError.Timeout, PublicError(outcome));
+        Assert.False(stream.ReadEndedByDispose);
+        await engine.DisposeAsync();
+        await transport.DisposeAsync();
         Assert.True(stream.ReadEndedByDispose);
     }
 
@@ -161,6 +183,11 @@ public class ReadLoopTests
         {
         }
 
+
+        // As a socket's: nothing to flush, done at once (the default would queue a work item per flush).
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
         public override void SetLength(long value) => throw new NotSupportedException();
@@ -173,9 +200,9 @@ public class ReadLoopTests
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(64 * 1024)]
-    public async Task PausingHandler_FramesEndingExactlyAtSegmentEnds_EveryMessageInOrder(int readAheadBytes)
+    [InlineData(4096)]
+    [InlineData(1024)]
+    public async Task PausingHandler_FramesEndingExactlyAtSegmentEnds_EveryMessageInOrder(int blockSize)
     {
         // 256-byte frames, one per read, into 4 KiB pipe segments: while the handler pauses, reads pile up
         // and frames end exactly where segments end. (A loop that took "the rest is one segment" for "the
@@ -190,24 +217,24 @@ public class ReadLoopTests
         frames.Add(TestFrames.Close(1000));
         Assert.All(frames.Take(Messages), f => Assert.Equal(256, f.Length));
         var stream = new ScriptedStream(TestFrames.Concat([.. frames]), 256);
-        await using var connection = WebSocketConnection.Over(TransportConnection.FromStream(stream, 4096, readAheadBytes), Options);
+        await using TransportConnection transport = Transport(stream, blockSize);
+        await using var engine = new WebSocketEngine(transport, Settings);
         var handler = new PausingRecorder();
-        CloseResult result = await connection.RunAsync(handler).WaitAsync(TimeSpan.FromSeconds(30));
+        EngineOutcome result = await engine.RunAsync(handler).WaitAsync(TimeSpan.FromSeconds(30));
 
-        Assert.Equal(1000, result.Code);
+        Assert.Equal(1000, result.CloseCode);
         Assert.Equal(Enumerable.Range(0, Messages).Select(i => $"{i:D6}"), handler.Seen.Select(m => m[..6]));
         Assert.True(handler.Pauses > 50, $"{handler.Pauses} pauses");
     }
 
     [Fact]
-    public async Task Backlog_LookedAheadBeforeItIsHandled_EachWholeTextMessageShownOnce()
+    public async Task Backlog_HandledInOrderAndHandedOverInParts()
     {
-        // The pump reads everything while the loop is held in its first reply flush (if it got a read in before):
-        // its next read is one backlog of ~900 KB, which the handler sees (whole unfragmented text messages only) before the loop
-        // handles any of it, and then every message is handled in order as usual.
+        // The pump reads everything while the loop is held in its first reply flush (if it got a read in before): its
+        // next read is one backlog of ~900 KB, which is handled in order and handed over (OnReadCompleted: consumers
+        // woken, replies flushed) every MaxBytesPerRead, not in one go at its end.
         const int Messages = 3000;
         var frames = new List<byte[]>();
-        var lookable = new HashSet<int>();
         for (int i = 0; i < Messages; i++)
         {
             string text = $"{i:D6}".PadRight(300, '.');
@@ -224,61 +251,59 @@ public class ReadLoopTests
             else
             {
                 frames.Add(TestFrames.Text(text));
-                lookable.Add(i);
             }
         }
 
         frames.Add(TestFrames.Close(1000));
         var gate = new TaskCompletionSource();
         var stream = new ScriptedStream(TestFrames.Concat([.. frames]), 4096) { WriteGate = gate.Task };
-        await using var connection = WebSocketConnection.Over(TransportConnection.FromStream(stream, 4096, readAheadBytes: 1024 * 1024), Options);
-        var handler = new LookaheadRecorder();
-        Task<CloseResult> run = connection.RunAsync(handler);
+        await using TransportConnection transport = Transport(stream);
+        await using var engine = new WebSocketEngine(transport, Settings);
+        var handler = new BacklogRecorder();
+        Task<EngineOutcome> run = engine.RunAsync(handler);
         await stream.EndOfInput.WaitAsync(TimeSpan.FromSeconds(10));
         gate.SetResult();
-        CloseResult result = await run.WaitAsync(TimeSpan.FromSeconds(30));
+        EngineOutcome result = await run.WaitAsync(TimeSpan.FromSeconds(30));
 
-        Assert.Equal(1000, result.Code);
-        Assert.Equal(Enumerable.Range(0, Messages), handler.Events.Where(e => !e.Ahead).Select(e => e.Index));
-
-        // Shape: the first read's messages handled (none if the pump read everything before the loop's first
-        // read), then the backlog's shown, then the backlog handled.
-        int firstAhead = handler.Events.FindIndex(e => e.Ahead);
-        Assert.InRange(firstAhead, 0, 14); // a 4 KiB read holds 13 messages
-        int handledFirst = firstAhead;
-        List<int> ahead = handler.Events.Skip(firstAhead).TakeWhile(e => e.Ahead).Select(e => e.Index).ToList();
-        Assert.Equal(lookable.Where(i => i >= handledFirst), ahead);
-        Assert.All(handler.Events.Skip(firstAhead + ahead.Count), e => Assert.False(e.Ahead));
-
-        // The backlog is handed over in parts (MaxBytesPerRead each), not in one go at its end.
-        int backlog = frames.Skip(handledFirst).Sum(f => f.Length);
-        Assert.True(handler.ReadsCompleted > backlog / WebSocketConnection.MaxBytesPerRead, $"{handler.ReadsCompleted} reads completed for a {backlog}-byte backlog");
+        Assert.Equal(1000, result.CloseCode);
+        Assert.Equal(Enumerable.Range(0, Messages), handler.Seen);
+        int backlog = frames.Skip(handler.SeenAtFirstReadCompleted).Sum(f => f.Length);
+        Assert.True(handler.ReadsCompleted > backlog / WebSocketEngine.MaxBytesPerRead, $"{handler.ReadsCompleted} reads completed for a {backlog}-byte backlog");
     }
 
-    /// <summary>Records handled and looked-ahead messages by their 6-digit prefix; queues one reply on the first message.</summary>
-    private sealed class LookaheadRecorder : IMessageHandler
+    /// <summary>Records messages by their 6-digit prefix; queues one reply on the first message (its flush waits on the stream's gate).</summary>
+    private sealed class BacklogRecorder : IMessageHandler
     {
-        public List<(bool Ahead, int Index)> Events { get; } = [];
-
-        public bool OnMessage(WebSocketConnection connection, bool isText, ReadOnlySpan<byte> payload)
-        {
-            if (Events.Count == 0)
-            {
-                connection.QueueReply("first"u8); // its flush waits on the stream's write gate
-            }
-
-            Events.Add((false, int.Parse(Encoding.UTF8.GetString(payload[..6]))));
-            return true;
-        }
+        public List<int> Seen { get; } = [];
 
         public int ReadsCompleted { get; private set; }
 
-        public void OnLookahead(WebSocketConnection connection, ReadOnlySpan<byte> payload) =>
-            Events.Add((true, int.Parse(Encoding.UTF8.GetString(payload[..6]))));
+        public int SeenAtFirstReadCompleted { get; private set; }
 
-        public void OnReadCompleted(WebSocketConnection connection) => ReadsCompleted++;
+        public MessageAction OnMessage(WebSocketEngine engine, bool isText, ReadOnlySpan<byte> payload)
+        {
+            if (Seen.Count == 0)
+            {
+                engine.QueueReply("first"u8);
+            }
 
-        public ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+            Seen.Add(int.Parse(Encoding.UTF8.GetString(payload[..6])));
+            return MessageAction.Continue;
+        }
+
+        public void OnReadCompleted(WebSocketEngine engine)
+        {
+            if (ReadsCompleted++ == 0)
+            {
+                SeenAtFirstReadCompleted = Seen.Count;
+            }
+        }
+
+        public void OnRepliesWritten(int count)
+        {
+        }
+
+        public ValueTask WaitForCapacityAsync(WebSocketEngine engine, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
 
     /// <summary>Records every message and asks for a pause after every seventh, resuming a moment later.</summary>
@@ -288,21 +313,21 @@ public class ReadLoopTests
 
         public int Pauses { get; private set; }
 
-        public bool OnMessage(WebSocketConnection connection, bool isText, ReadOnlySpan<byte> payload)
+        public MessageAction OnMessage(WebSocketEngine engine, bool isText, ReadOnlySpan<byte> payload)
         {
             Seen.Add(Encoding.UTF8.GetString(payload));
-            return Seen.Count % 7 != 0;
+            return Seen.Count % 7 != 0 ? MessageAction.Continue : MessageAction.Pause;
         }
 
-        public void OnLookahead(WebSocketConnection connection, ReadOnlySpan<byte> payload)
+        public void OnReadCompleted(WebSocketEngine engine)
         {
         }
 
-        public void OnReadCompleted(WebSocketConnection connection)
+        public void OnRepliesWritten(int count)
         {
         }
 
-        public async ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken)
+        public async ValueTask WaitForCapacityAsync(WebSocketEngine engine, CancellationToken cancellationToken)
         {
             Pauses++;
             await Task.Delay(1, cancellationToken);

@@ -105,6 +105,11 @@ internal sealed class ScriptedStream : Stream
     {
     }
 
+
+    // As a socket's: nothing to flush, done at once (the default would queue a work item per flush).
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
     public override void SetLength(long value) => throw new NotSupportedException();

@@ -3,46 +3,51 @@ using C2Fast.Transport;
 
 namespace C2Fast.Tests.Transport;
 
-/// <summary>The receive pump over an in-memory stream: its bound on unconsumed bytes and its block pool. The tests over real sockets are in C2Fast.IntegrationTests.</summary>
+/// <summary>The receive pump over an in-memory stream: the pipe's bound on what it holds, and its block pool. The tests over real sockets are in C2Fast.IntegrationTests.</summary>
 public class TransportConnectionTests
 {
     private const int BufferSize = 4096;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
+    private static TransportSettings Settings(int blockSize, bool receiveThread = false)
+        => new("test", 80, UseTls: false, ReceiveBufferSize: blockSize, ReceiveThread: receiveThread);
+
     /// <summary>
-    /// A reader that examines everything and consumes nothing (what a paused loop looking ahead does). The
-    /// pipe's own threshold counts unexamined bytes, so without the pump's own bound it read the endless
-    /// stream without limit.
+    /// A reader that leaves the bytes unexamined (a paused loop): the pipe's pause threshold stops the pump, so what
+    /// the client buffers stays bounded; reading on lets it go on.
     /// </summary>
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task ReaderThatExaminesButDoesNotConsume_PumpStopsAtTheLimit(bool receiveThread)
+    public async Task PausedReader_PumpStopsAtThePipeThreshold_AndGoesOnOnceRead(bool receiveThread)
     {
-        await using var transport = TransportConnection.FromStream(new EndlessStream(), BufferSize, readAheadBytes: 64 * 1024, receiveThread, maxMessageSize: 1024);
-        Assert.Equal(68 * 1024, transport.ReadLimitBytes); // the read-ahead budget plus one buffer, rounded to buffers
+        TransportSettings settings = Settings(BufferSize, receiveThread);
+        await using var transport = TransportConnection.FromStream(new EndlessStream(), settings);
+        long threshold = settings.PauseThresholdBytes;
+        Assert.Equal(1024 * 1024, threshold);
+
+        // The pump can pass the threshold by at most one read before its flush waits: once the held bytes reach the
+        // threshold, they cannot grow further until the reader advances. (Blocks are whole, so count one more.)
+        await WaitUntilAsync(() => transport.UnconsumedBytes >= threshold);
+        Assert.InRange(transport.UnconsumedBytes, threshold, threshold + (2 * BufferSize));
+
         PipeReader input = transport.Input;
-
-        long seen = 0;
-        for (int i = 0; i < 100 && seen < transport.ReadLimitBytes; i++)
-        {
-            ReadResult result = await input.ReadAsync().AsTask().WaitAsync(Patience);
-            seen = result.Buffer.Length;
-            input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
-        }
-
-        await Task.Delay(300); // time for a pump without a bound to run far past it
-        Assert.InRange(transport.UnconsumedBytes, transport.ReadLimitBytes - BufferSize, transport.ReadLimitBytes);
-        Assert.InRange(seen, transport.ReadLimitBytes - (2 * BufferSize), transport.ReadLimitBytes);
-
-        // Consuming lets it go on: the pump resumes and the reader sees new bytes.
-        input.CancelPendingRead(); // the next read returns what is held, without waiting for more
-        ReadResult next = await input.ReadAsync().AsTask().WaitAsync(Patience);
-        Assert.Equal(seen, next.Buffer.Length);
-        input.AdvanceTo(next.Buffer.End);
+        ReadResult result = await input.ReadAsync().AsTask().WaitAsync(Patience);
+        long held = result.Buffer.Length;
+        Assert.InRange(held, threshold - BufferSize, threshold + BufferSize);
+        input.AdvanceTo(result.Buffer.End); // consumed: the pump goes on
         ReadResult resumed = await input.ReadAsync().AsTask().WaitAsync(Patience);
         Assert.True(resumed.Buffer.Length > 0);
         input.AdvanceTo(resumed.Buffer.End);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(Patience);
+        while (!condition())
+        {
+            await Task.Delay(1, timeout.Token);
+        }
     }
 
     /// <summary>A connection that goes leaves its receive blocks to the next one: a reconnect does not allocate them again.</summary>
@@ -50,7 +55,7 @@ public class TransportConnectionTests
     public async Task ClosedConnectionsBlocks_AreTakenByTheNextConnection()
     {
         const int blockSize = 4000; // a size no other test uses: the stash is process-wide
-        TransportConnection first = TransportConnection.FromStream(new EndlessStream(), blockSize, readAheadBytes: 4 * blockSize, maxMessageSize: 100);
+        TransportConnection first = TransportConnection.FromStream(new EndlessStream(), Settings(blockSize));
         for (int i = 0; i < 3; i++)
         {
             ReadResult result = await first.Input.ReadAsync().AsTask().WaitAsync(Patience);
@@ -61,8 +66,8 @@ public class TransportConnectionTests
         int stashed = ReceiveBlockPool.StashedCount(blockSize);
         Assert.InRange(stashed, 1, ReceiveBlockPool.MaxStashedPerSize);
 
-        // The async pump fills to its limit right away, renting from the stash first.
-        await using TransportConnection second = TransportConnection.FromStream(new EndlessStream(), blockSize, readAheadBytes: 4 * blockSize, maxMessageSize: 100);
+        // The async pump fills to the pipe's threshold right away, renting from the stash first.
+        await using TransportConnection second = TransportConnection.FromStream(new EndlessStream(), Settings(blockSize));
         Assert.True(ReceiveBlockPool.StashedCount(blockSize) < stashed, $"{ReceiveBlockPool.StashedCount(blockSize)} of {stashed} still stashed");
     }
 
@@ -92,6 +97,11 @@ public class TransportConnectionTests
         public override void Flush()
         {
         }
+
+
+        // As a socket's: nothing to flush, done at once (the default would queue a work item per flush).
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 

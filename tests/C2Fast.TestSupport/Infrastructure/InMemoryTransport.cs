@@ -1,0 +1,81 @@
+using System.IO.Pipelines;
+using C2Fast.Transport;
+
+namespace C2Fast.Tests.Infrastructure;
+
+/// <summary>
+/// A transport made of two in-memory pipes: what the client writes, <see cref="Server"/> reads, and the other
+/// way round. No sockets: for engine and session tests that drive the bytes (and the clock) themselves.
+/// </summary>
+internal sealed class InMemoryTransport : ITransport
+{
+    private readonly Pipe _toClient = new(new PipeOptions(useSynchronizationContext: false));
+    private readonly Pipe _toServer = new(new PipeOptions(useSynchronizationContext: false));
+    private int _aborted;
+
+    private readonly PipeWriter _output;
+
+    public InMemoryTransport()
+    {
+        Server = new DuplexPipe(_toServer.Reader, _toClient.Writer);
+        _output = new CompletionTrackingWriter(this, _toServer.Writer);
+    }
+
+    /// <summary>The server's end: <c>Input</c> is what the client sent, <c>Output</c> reaches the client.</summary>
+    public IDuplexPipe Server { get; }
+
+    /// <summary>Whether the client aborted or disposed the transport.</summary>
+    public bool Aborted => Volatile.Read(ref _aborted) != 0;
+
+    /// <summary>Whether the client completed its output (a half-close, or the end of the connection).</summary>
+    public bool ClientOutputCompleted { get; private set; }
+
+    public PipeReader Input => _toClient.Reader;
+
+    public PipeWriter Output => _output;
+
+    /// <summary>Ends the server's sending side: the client's reads then see the end of the stream.</summary>
+    public void ServerClose() => _toClient.Writer.Complete();
+
+    public void Abort()
+    {
+        if (Interlocked.Exchange(ref _aborted, 1) == 0)
+        {
+            _toClient.Writer.Complete(new IOException("The connection was aborted."));
+            _toServer.Writer.Complete();
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Abort();
+        _toClient.Reader.Complete();
+        return ValueTask.CompletedTask;
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input => input;
+
+        public PipeWriter Output => output;
+    }
+
+    private sealed class CompletionTrackingWriter(InMemoryTransport owner, PipeWriter inner) : PipeWriter
+    {
+        public override void Advance(int bytes) => inner.Advance(bytes);
+
+        public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
+
+        public override void CancelPendingFlush() => inner.CancelPendingFlush();
+
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) => inner.FlushAsync(cancellationToken);
+
+        public override void Complete(Exception? exception = null)
+        {
+            owner.ClientOutputCompleted = true;
+            inner.Complete(exception);
+        }
+    }
+}

@@ -1,0 +1,358 @@
+using System.Text.Json;
+using C2Fast.Tests.Infrastructure;
+
+namespace C2Fast.Tests.Session;
+
+/// <summary>
+/// The whole client (session, engine, handler, queues) over in-memory transports and a fake clock: connect and
+/// request timeouts, reconnect backoff, Retry-After, silence, paused acks, close, and the message handle's
+/// dispose rules. Every wait has a bound; time moves only when a test advances it, after it has seen the timer
+/// it is about to fire.
+/// </summary>
+public class FeedSessionTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+
+    private static C2FeedOptions Options(TestClock clock) => new()
+    {
+        Endpoint = new Uri("ws://c2.test/ws"),
+        ApiKey = "test-key",
+        TimeProvider = clock,
+        Reconnect = new C2ReconnectOptions { BaseDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(2), RejectionDelay = TimeSpan.FromSeconds(5) },
+    };
+
+    private static async Task<(C2FeedClient Client, ScriptedServer Server)> ConnectedAsync(C2FeedOptions options, InMemoryConnector connector, Action<C2FeedMessage>? inline = null)
+    {
+        var client = new C2FeedClient(options, inline, null, connector.ConnectAsync);
+        Task connect = client.ConnectAsync();
+        (ScriptedServer server, _) = await connector.NextAsync();
+        await server.AcceptConnectedAsync();
+        await connect.WaitAsync(Bound);
+        ((TestClock)options.TimeProvider).ForgetTimers(); // the connect timeout and the watchdog are running
+        return (client, server);
+    }
+
+    private static async Task SubscribeAsync(C2FeedClient client, ScriptedServer server, long strategyId, long? resumeFrom = null)
+    {
+        Task subscribe = client.SubscribeAsync(C2Channel.Signal, strategyId, resumeFrom);
+        await server.AckNextRequestAsync();
+        await subscribe.WaitAsync(Bound);
+    }
+
+    private static Task<T> NextAsync<T>(System.Threading.Channels.Channel<T> events) => events.Reader.ReadAsync().AsTask().WaitAsync(Bound);
+
+    [Fact]
+    public async Task ConnectAsync_ConnectionConnectedNeverComes_FailsWithTimeoutAtTheConnectTimeout()
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        var client = new C2FeedClient(Options(clock), null, null, connector.ConnectAsync);
+        await using TestClock.Scope scope = clock.Owning(client);
+        Task connect = client.ConnectAsync();
+        (ScriptedServer server, _) = await connector.NextAsync();
+        await server.AcceptAsync(); // upgraded, but no connection.connected
+        await clock.WaitForTimerAsync(TimeSpan.FromSeconds(10), "the connect timeout");
+        await clock.WaitForTimerAsync(TimeSpan.FromSeconds(5), "the watchdog: the upgrade is done and the read loop runs");
+        clock.Advance(TimeSpan.FromSeconds(9));
+        Assert.False(connect.IsCompleted);
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var error = await Assert.ThrowsAsync<C2FeedException>(() => connect.WaitAsync(Bound));
+        Assert.Equal(C2FeedError.Timeout, error.Error);
+        await Assert.ThrowsAsync<C2FeedException>(() => client.Completion.WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task SubscribeAsync_NoAnswer_FailsWithTimeoutAtTheRequestTimeout()
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        (C2FeedClient client, ScriptedServer server) = await ConnectedAsync(Options(clock), connector);
+        await using TestClock.Scope scope = clock.Owning(client);
+
+        Task subscribe = client.SubscribeAsync(C2Channel.Signal, 101);
+        JsonElement request = await server.ReadJsonAsync();
+        Assert.Equal("subscription.request", request.GetProperty("msg_type").GetString());
+        await clock.WaitForTimerAsync(TimeSpan.FromSeconds(10), "the request timeout");
+        clock.Advance(TimeSpan.FromSeconds(10));
+
+        var error = await Assert.ThrowsAsync<C2FeedException>(() => subscribe.WaitAsync(Bound));
+        Assert.Equal(C2FeedError.Timeout, error.Error);
+    }
+
+    [Fact]
+    public async Task Reconnect_AfterTheServerDropsTcp_WaitsTheBackoffThenResumesAfterTheLastSignalDelivered()
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        (C2FeedClient client, ScriptedServer first) = await ConnectedAsync(Options(clock), connector);
+        await using TestClock.Scope scope = clock.Owning(client);
+        var reconnecting = System.Threading.Channels.Channel.CreateUnbounded<C2ReconnectingEventArgs>();
+        client.Reconnecting += (_, e) => reconnecting.Writer.TryWrite(e);
+        await SubscribeAsync(client, first, 101);
+        for (long seq = 1; seq <= 3; seq++)
+        {
+            await first.SendSignalAsync(101, seq);
+        }
+
+        await foreach (C2FeedMessage message in client.ReadAllAsync().Take(3))
+        {
+            message.Dispose();
+        }
+
+        first.Transport.ServerClose(); // TCP ends without a close frame
+        C2ReconnectingEventArgs attempt = await NextAsync(reconnecting);
+        Assert.Equal(1, attempt.Attempt);
+        Assert.Equal(C2FeedError.ConnectionLost, attempt.LastError?.Error);
+        Assert.InRange(attempt.Delay, TimeSpan.Zero, TimeSpan.FromSeconds(1)); // full jitter below the base delay
+        TimeSpan due = await clock.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(1), "the backoff delay");
+        Assert.False(connector.HasPending);
+
+        clock.Advance(due);
+        (ScriptedServer second, _) = await connector.NextAsync();
+        await second.AcceptConnectedAsync();
+        JsonElement resubscribe = await second.AckNextRequestAsync();
+        Assert.Equal("3", resubscribe.GetProperty("payload").GetProperty("resume_from").GetString());
+
+        // A replay overlapping what was delivered is discarded; the next new signal comes through.
+        await second.SendSignalAsync(101, 3);
+        await second.SendSignalAsync(101, 4);
+        await foreach (C2FeedMessage message in client.ReadAllAsync().Take(1))
+        {
+            using (message)
+            {
+                Assert.Equal(4, message.SeqId);
+            }
+        }
+
+        Assert.Equal(1, client.GetStatistics().DuplicatesDiscarded);
+        Assert.Equal(1, client.GetStatistics().Reconnects);
+    }
+
+    [Fact]
+    public async Task Reconnect_After429WithRetryAfter_DoesNotTryAgainBeforeRetryAfterHasPassed()
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        (C2FeedClient client, ScriptedServer first) = await ConnectedAsync(Options(clock), connector);
+        await using TestClock.Scope scope = clock.Owning(client);
+        var reconnecting = System.Threading.Channels.Channel.CreateUnbounded<C2ReconnectingEventArgs>();
+        client.Reconnecting += (_, e) => reconnecting.Writer.TryWrite(e);
+
+        first.Transport.ServerClose();
+        await NextAsync(reconnecting);
+        clock.Advance(await clock.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(1), "the first backoff"));
+        (ScriptedServer rejecting, _) = await connector.NextAsync();
+        await rejecting.RejectAsync(429, "Too Many Requests", "Retry-After: 30\r\n", """{"code":"RATE_LIMITED","message":"slow down"}""");
+        DateTimeOffset rejectedAt = clock.GetUtcNow();
+
+        C2ReconnectingEventArgs second = await NextAsync(reconnecting);
+        Assert.Equal(2, second.Attempt);
+        Assert.Equal(C2FeedError.ConnectionRejected, second.LastError?.Error);
+        Assert.Equal(TimeSpan.FromSeconds(30), second.LastError?.RetryAfter);
+        Assert.Equal(TimeSpan.FromSeconds(30), second.Delay); // the floor wins over a 2 s jitter cap
+        await clock.WaitForTimerAsync(TimeSpan.FromSeconds(30), "the Retry-After delay");
+
+        clock.Advance(TimeSpan.FromSeconds(30) - TimeSpan.FromMilliseconds(1));
+        Assert.False(connector.HasPending, "the client tried again before Retry-After had passed");
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        (ScriptedServer third, DateTimeOffset at) = await connector.NextAsync();
+        Assert.True(at - rejectedAt >= TimeSpan.FromSeconds(30), $"tried again after {at - rejectedAt}");
+        await third.AcceptConnectedAsync();
+    }
+
+    [Fact]
+    public async Task Reconnect_After401_NeverTriesAgainAndCompletesFaulted()
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        (C2FeedClient client, ScriptedServer first) = await ConnectedAsync(Options(clock), connector);
+        await using TestClock.Scope scope = clock.Owning(client);
+
+        first.Transport.ServerClose();
+        clock.Advance(await clock.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(1), "the first backoff"));
+        (ScriptedServer rejecting, _) = await connector.NextAsync();
+        await rejecting.RejectAsync(401, "Unauthorized", "X-WS-Error: Invalid API key\r\n", """{"code":"UNAUTHORIZED","message":"Invalid API key"}""");
+
+        var error = await Assert.ThrowsAsync<C2FeedException>(() => client.Completion.WaitAsync(Bound));
+        Assert.Equal(C2FeedError.AuthenticationFailed, error.Error);
+        Assert.Equal("UNAUTHORIZED", error.ServerCode);
+        Assert.Equal(2, connector.Attempts);
+    }
+
+    [Fact]
+    public async Task Silence_NoFrameForIntervalPlusGrace_DropsTheConnectionAsTimeoutAndReconnects()
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        (C2FeedClient client, _) = await ConnectedAsync(Options(clock), connector);
+        await using TestClock.Scope scope = clock.Owning(client);
+        var disconnected = System.Threading.Channels.Channel.CreateUnbounded<C2DisconnectedEventArgs>();
+        client.Disconnected += (_, e) => disconnected.Writer.TryWrite(e);
+
+        // The watchdog (a tick every 5 s) started with the read loop, before connection.connected was read.
+
+        clock.Advance(TimeSpan.FromSeconds(39));
+        Assert.True(client.IsConnected);
+        clock.Advance(TimeSpan.FromSeconds(6));
+
+        C2DisconnectedEventArgs lost = await NextAsync(disconnected);
+        Assert.Equal(C2FeedError.Timeout, lost.Error?.Error);
+        clock.Advance(await clock.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(1), "the backoff"));
+        (ScriptedServer again, _) = await connector.NextAsync();
+        await again.AcceptConnectedAsync();
+    }
+
+    [Fact]
+    public async Task PausedConsumer_SendsAHeartbeatAckEveryPausedAckInterval_AndLosesNothing()
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        C2FeedOptions options = Options(clock) with { Queues = new C2QueueOptions { Capacity = 2 } };
+        (C2FeedClient client, ScriptedServer server) = await ConnectedAsync(options, connector);
+        await using TestClock.Scope scope = clock.Owning(client);
+        await SubscribeAsync(client, server, 101);
+
+        // Two signals fill the partition: the loop pauses with the third still unread in the pipe.
+        for (long seq = 1; seq <= 3; seq++)
+        {
+            await server.SendSignalAsync(101, seq);
+        }
+
+        for (int i = 1; i <= 3; i++)
+        {
+            await clock.WaitForTimerAsync(TimeSpan.FromMilliseconds(100), "the paused-ack interval");
+            clock.Advance(TimeSpan.FromMilliseconds(100));
+            JsonElement ack = await server.ReadJsonAsync();
+            Assert.Equal("heartbeat.ack", ack.GetProperty("msg_type").GetString());
+            Assert.Equal(clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ"), ack.GetProperty("timestamp").GetString());
+        }
+
+        await clock.WaitForTimerAsync(TimeSpan.FromMilliseconds(100), "the fourth paused-ack interval (after the third ack was counted)");
+        Assert.Equal(3, client.GetStatistics().PausedAcks);
+        Assert.Equal(1, client.GetStatistics().BackpressurePauses);
+        var seen = new List<long>();
+        await foreach (C2FeedMessage message in client.ReadAllAsync().Take(3))
+        {
+            using (message)
+            {
+                seen.Add(message.SeqId!.Value);
+            }
+        }
+
+        Assert.Equal([1L, 2, 3], seen);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_ServerNeverAnswersTheClose_CompletesAtTheCloseTimeout()
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        (C2FeedClient client, ScriptedServer server) = await ConnectedAsync(Options(clock), connector);
+
+        ValueTask disposing = client.DisposeAsync();
+        TestFrame? close = await server.ReadFrameAsync();
+        Assert.True(close!.IsClose);
+        await clock.WaitForTimerAsync(TimeSpan.FromSeconds(5), "the close timeout");
+        Assert.False(disposing.IsCompleted);
+
+        clock.Advance(TimeSpan.FromSeconds(5));
+        await disposing.AsTask().WaitAsync(Bound);
+        await client.Completion.WaitAsync(Bound);
+        Assert.True(server.Transport.Aborted);
+    }
+
+    [Fact]
+    public async Task MessageDispose_Twice_EvenAfterItsCopyWasReused_NeverTouchesTheLaterMessage()
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        C2FeedOptions options = Options(clock) with { Tuning = new C2TuningOptions { MessagePoolSize = 1 } };
+        (C2FeedClient client, ScriptedServer server) = await ConnectedAsync(options, connector);
+        await using TestClock.Scope scope = clock.Owning(client);
+        await SubscribeAsync(client, server, 101);
+        var reader = client.Partitions[0];
+
+        await server.SendSignalAsync(101, 1);
+        C2FeedMessage first = await ReadOneAsync(reader);
+        C2FeedMessage copy = first; // a copy of the handle: the same message
+        first.Dispose();
+        Assert.False(first.IsValid);
+        Assert.False(copy.IsValid);
+        Assert.Throws<ObjectDisposedException>(() => copy.SeqId);
+
+        await server.SendSignalAsync(101, 2);
+        C2FeedMessage second = await ReadOneAsync(reader); // the pool holds one copy: the same one, reused
+        first.Dispose();
+        copy.Dispose();
+
+        Assert.True(second.IsValid);
+        Assert.Equal(2, second.SeqId);
+        Assert.Equal(1, client.GetStatistics().QueuedMessages);
+        second.Dispose();
+        second.Dispose();
+        Assert.Equal(0, client.GetStatistics().QueuedMessages);
+    }
+
+    [Fact]
+    public async Task Inline_HandlerReadsTheMessage_ItIsInvalidAfterwardsAndDisposeIsHarmless()
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        var kept = new List<C2FeedMessage>();
+        var seen = new List<long>();
+        var delivered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        (C2FeedClient client, ScriptedServer server) = await ConnectedAsync(Options(clock), connector, message =>
+        {
+            seen.Add(message.SeqId!.Value);
+            kept.Add(message);
+            message.Dispose(); // harmless
+            if (seen.Count == 2)
+            {
+                delivered.TrySetResult();
+            }
+        });
+        await using TestClock.Scope scope = clock.Owning(client);
+        Assert.Equal(C2DeliveryMode.Inline, client.Delivery);
+        Assert.Empty(client.Partitions);
+        Assert.Throws<InvalidOperationException>(() => client.ReadAllAsync());
+        await SubscribeAsync(client, server, 101);
+
+        await server.SendSignalAsync(101, 1);
+        await server.SendSignalAsync(101, 2);
+        await delivered.Task.WaitAsync(Bound);
+
+        Assert.Equal([1L, 2], seen);
+        Assert.All(kept, m => Assert.False(m.IsValid));
+        Assert.Throws<ObjectDisposedException>(() => kept[0].Type);
+    }
+
+    [Fact]
+    public async Task Inline_HandlerThrows_ConnectionDroppedAndClientCompletesHandlerFailedWithoutReconnecting()
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        (C2FeedClient client, ScriptedServer server) = await ConnectedAsync(Options(clock), connector, _ => throw new InvalidOperationException("boom"));
+        await using TestClock.Scope scope = clock.Owning(client);
+        await SubscribeAsync(client, server, 101);
+
+        await server.SendSignalAsync(101, 1);
+        var error = await Assert.ThrowsAsync<C2FeedException>(() => client.Completion.WaitAsync(Bound));
+        Assert.Equal(C2FeedError.HandlerFailed, error.Error);
+        Assert.IsType<InvalidOperationException>(error.InnerException);
+        Assert.Equal(1, connector.Attempts);
+    }
+
+    private static async Task<C2FeedMessage> ReadOneAsync(System.Threading.Channels.ChannelReader<C2FeedMessage> reader)
+    {
+        while (await reader.WaitToReadAsync().AsTask().WaitAsync(Bound))
+        {
+            if (reader.TryRead(out C2FeedMessage message))
+            {
+                return message;
+            }
+        }
+
+        throw new InvalidOperationException("The feed ended.");
+    }
+}
