@@ -10,7 +10,7 @@ public class C2FeedClientRawServerTests
 {
     private const string Connected = """{"msg_type":"connection.connected","id":"msg_00ff","timestamp":"2024-01-01T12:00:00Z","v":4}""";
 
-    private static C2FeedOptions Options(Uri uri) => ClientHarness.Options(uri) with { HeartbeatInterval = TimeSpan.FromSeconds(30) };
+    private static C2FeedOptions Options(Uri uri) => ClientHarness.Options(uri) with { Heartbeat = ClientHarness.Options(uri).Heartbeat with { Interval = TimeSpan.FromSeconds(30) } };
 
     [Fact]
     public async Task Connect_ReturnsOnlyAfterConnectionConnected()
@@ -44,7 +44,7 @@ public class C2FeedClientRawServerTests
             await peer.AcceptAsync();
             await peer.WaitForEofAsync(ClientHarness.Timeout);
         });
-        await using var client = new C2FeedClient(Options(server.Url("/ws")) with { ConnectTimeout = TimeSpan.FromMilliseconds(500) });
+        await using var client = new C2FeedClient(Options(server.Url("/ws")) with { Connection = Options(server.Url("/ws")).Connection with { ConnectTimeout = TimeSpan.FromMilliseconds(500) } });
 
         var ex = await Assert.ThrowsAsync<C2FeedException>(() => client.ConnectAsync());
         Assert.Equal(C2FeedError.Timeout, ex.Error);
@@ -89,7 +89,7 @@ public class C2FeedClientRawServerTests
         await client.ConnectAsync();
 
         using var cts = new CancellationTokenSource(ClientHarness.Timeout);
-        using C2FeedMessage message = await client.Messages.ReadAsync(cts.Token);
+        using C2FeedMessage message = await client.Partitions[0].ReadAsync(cts.Token);
 
         Assert.Equal(7, message.SeqId);
         C2ProtocolErrorEventArgs e = await error.Task.WaitAsync(ClientHarness.Timeout);

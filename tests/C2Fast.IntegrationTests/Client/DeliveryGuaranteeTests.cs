@@ -16,12 +16,9 @@ public class DeliveryGuaranteeTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         Endpoint = simulator.Uri!,
         ApiKey = C2SimulatorOptions.DemoApiKey,
-        ReconnectBaseDelay = TimeSpan.FromMilliseconds(5),
-        ReconnectMaxDelay = TimeSpan.FromMilliseconds(50),
-        RejectionDelay = TimeSpan.FromMilliseconds(20),
-        CloseTimeout = TimeSpan.FromSeconds(1),
-        HeartbeatInterval = simulator.Options.HeartbeatInterval,
-        HeartbeatGrace = TimeSpan.FromMilliseconds(400),
+        Connection = new C2ConnectionOptions { CloseTimeout = TimeSpan.FromSeconds(1) },
+        Heartbeat = new C2HeartbeatOptions { Interval = simulator.Options.HeartbeatInterval, Grace = TimeSpan.FromMilliseconds(400) },
+        Reconnect = new C2ReconnectOptions { BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromMilliseconds(50), RejectionDelay = TimeSpan.FromMilliseconds(20) },
     };
 
     /// <summary>Reads signal seq_ids into <paramref name="seen"/> (so a caller can report progress when this times out).</summary>
@@ -74,21 +71,15 @@ public class DeliveryGuaranteeTests(Xunit.Abstractions.ITestOutputHelper output)
         });
         Channel<long> handled = Channel.CreateUnbounded<long>();
         C2FeedOptions options = Fast(simulator);
-        if (inline)
-        {
-            options = options with
+        await using C2FeedClient client = inline
+            ? new C2FeedClient(options, message =>
             {
-                InlineHandler = message =>
+                if (message.Type == C2MessageType.Signal)
                 {
-                    if (message.Type == C2MessageType.Signal)
-                    {
-                        handled.Writer.TryWrite(message.SeqId!.Value);
-                    }
-                },
-            };
-        }
-
-        await using var client = new C2FeedClient(options);
+                    handled.Writer.TryWrite(message.SeqId!.Value);
+                }
+            })
+            : new C2FeedClient(options);
         await client.ConnectAsync();
         await client.SubscribeAsync(C2Channel.Signal, 101);
 
@@ -112,7 +103,7 @@ public class DeliveryGuaranteeTests(Xunit.Abstractions.ITestOutputHelper output)
                 }
                 else
                 {
-                    using C2FeedMessage first = await client.Messages.ReadAsync(wait.Token);
+                    using C2FeedMessage first = await client.Partitions[0].ReadAsync(wait.Token);
                     firstSeq = first.SeqId!.Value;
                 }
             }
@@ -227,9 +218,8 @@ public class DeliveryGuaranteeTests(Xunit.Abstractions.ITestOutputHelper output)
         await using C2Simulator simulator = await C2Simulator.StartNewAsync(new C2SimulatorOptions { Strategies = [101] });
         var options = Fast(simulator) with
         {
-            SlowConsumerPolicy = C2SlowConsumerPolicy.DisconnectAndResume,
-            MaxBufferedBytes = 32 * 1024,
-            MaxMessageSize = 16 * 1024,
+            Connection = Fast(simulator).Connection with { MaxMessageSize = 16 * 1024 },
+            Queues = Fast(simulator).Queues with { SlowConsumerPolicy = C2SlowConsumerPolicy.DisconnectAndResume, MaxBufferedBytes = 32 * 1024 },
         };
         await using var client = new C2FeedClient(options);
         var shed = new TaskCompletionSource<C2ReconnectingEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -284,16 +274,16 @@ public class DeliveryGuaranteeTests(Xunit.Abstractions.ITestOutputHelper output)
     public async Task Gap_WithNullStrategyId_RoutedToItsStrategysPartition()
     {
         await using C2Simulator simulator = await C2Simulator.StartNewAsync(new C2SimulatorOptions { Strategies = [101, 102], History = 1100 });
-        await using var client = new C2FeedClient(Fast(simulator) with { ConsumerPartitions = 2 });
+        await using var client = new C2FeedClient(Fast(simulator) with { Queues = Fast(simulator).Queues with { Partitions = 2 } });
         await client.ConnectAsync();
         await client.SubscribeAsync(C2Channel.Signal, 101, resumeFrom: 1); // 101 % 2 == 1
 
         using var cts = new CancellationTokenSource(Timeout);
-        ChannelReaderHelper reader = new(client.GetPartition(1));
+        ChannelReaderHelper reader = new(client.Partitions[1]);
         List<C2MessageType> types = await reader.ReadTypesAsync(1001, cts.Token);
 
         Assert.Equal(C2MessageType.Gap, types[^1]);
-        Assert.Equal(0, client.GetPartition(0).Count);
+        Assert.Equal(0, client.Partitions[0].Count);
     }
 
     [Fact]
@@ -315,7 +305,7 @@ public class DeliveryGuaranteeTests(Xunit.Abstractions.ITestOutputHelper output)
                 // The client dropped TCP after its close timeout.
             }
         });
-        var client = new C2FeedClient(ClientHarness.Options(server.Url("/ws")) with { CloseTimeout = TimeSpan.FromMilliseconds(300), Reconnect = false });
+        var client = new C2FeedClient(ClientHarness.Options(server.Url("/ws")) with { Connection = ClientHarness.Options(server.Url("/ws")).Connection with { CloseTimeout = TimeSpan.FromMilliseconds(300) }, Reconnect = ClientHarness.Options(server.Url("/ws")).Reconnect with { Enabled = false } });
         await client.ConnectAsync();
         await Task.Delay(100);
 

@@ -16,15 +16,13 @@ public class InlineHandlerTests
         UseTls = tls,
     };
 
-    private static C2FeedOptions Client(C2Simulator simulator, Action<C2FeedMessage> handler) => new()
+    private static C2FeedOptions Options(C2Simulator simulator) => new()
     {
         Endpoint = simulator.Uri!,
         ApiKey = C2SimulatorOptions.DemoApiKey,
-        TrustedCaCertificate = simulator.CaCertificate,
-        HeartbeatInterval = simulator.Options.HeartbeatInterval,
-        CloseTimeout = TimeSpan.FromSeconds(2),
-        ReconnectBaseDelay = TimeSpan.FromMilliseconds(20),
-        InlineHandler = handler,
+        Connection = new C2ConnectionOptions { TrustedCaCertificate = simulator.CaCertificate, CloseTimeout = TimeSpan.FromSeconds(2) },
+        Heartbeat = new C2HeartbeatOptions { Interval = simulator.Options.HeartbeatInterval },
+        Reconnect = new C2ReconnectOptions { BaseDelay = TimeSpan.FromMilliseconds(20) },
     };
 
     [Theory]
@@ -35,7 +33,7 @@ public class InlineHandlerTests
         await using C2Simulator simulator = await C2Simulator.StartNewAsync(Simulator(tls));
         var seen = new List<(long Seq, long Strategy, string Symbol, long JsonSeq)>();
         var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var client = new C2FeedClient(Client(simulator, message =>
+        await using var client = new C2FeedClient(Options(simulator), message =>
         {
             Assert.Equal(C2MessageType.Signal, message.Type);
             using JsonDocument raw = JsonDocument.Parse(message.Json);
@@ -46,7 +44,7 @@ public class InlineHandlerTests
             {
                 all.TrySetResult();
             }
-        }));
+        });
 
         await client.ConnectAsync();
         await client.SubscribeAsync(C2Channel.Signal, 101);
@@ -68,10 +66,10 @@ public class InlineHandlerTests
     public async Task QueueReaders_InInlineMode_ThrowInvalidOperation()
     {
         await using C2Simulator simulator = await C2Simulator.StartNewAsync(Simulator());
-        await using var client = new C2FeedClient(Client(simulator, _ => { }));
+        await using var client = new C2FeedClient(Options(simulator), _ => { });
 
-        Assert.Throws<InvalidOperationException>(() => client.Messages);
-        Assert.Throws<InvalidOperationException>(() => client.GetPartition(0));
+        Assert.Equal(C2DeliveryMode.Inline, client.Delivery);
+        Assert.Empty(client.Partitions); // a getter that never throws: an inline client has no queues
         Assert.Throws<InvalidOperationException>(() => client.ReadAllAsync());
         Assert.Throws<InvalidOperationException>(() => { _ = client.RunConsumersAsync((_, _) => ValueTask.CompletedTask); }); // thrown at the call, not by the task
     }
@@ -81,7 +79,7 @@ public class InlineHandlerTests
     {
         await using C2Simulator simulator = await C2Simulator.StartNewAsync(Simulator());
         var kept = new TaskCompletionSource<C2FeedMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var client = new C2FeedClient(Client(simulator, message => kept.TrySetResult(message)));
+        await using var client = new C2FeedClient(Options(simulator), message => kept.TrySetResult(message));
         await client.ConnectAsync();
         await client.SubscribeAsync(C2Channel.Signal, 101);
         simulator.PublishSignals(101, 1);
@@ -100,7 +98,7 @@ public class InlineHandlerTests
         var store = new C2MemoryCheckpointStore();
         var handled = new List<long>();
         var boom = new InvalidOperationException("boom");
-        C2FeedOptions options = Client(simulator, message =>
+        var client = new C2FeedClient(Options(simulator) with { CheckpointStore = store }, message =>
         {
             if (handled.Count == 2)
             {
@@ -108,8 +106,7 @@ public class InlineHandlerTests
             }
 
             handled.Add(message.SeqId!.Value);
-        }) with { CheckpointStore = store };
-        var client = new C2FeedClient(options);
+        });
         int reconnecting = 0;
         client.Reconnecting += (_, _) => Interlocked.Increment(ref reconnecting);
         await client.ConnectAsync();

@@ -128,15 +128,10 @@ internal sealed class ProxiedFeed : IAsyncDisposable
     {
         Endpoint = proxy.Front(simulator.Uri!),
         ApiKey = C2SimulatorOptions.DemoApiKey,
-        TrustedCaCertificate = simulator.CaCertificate,
-        HeartbeatInterval = simulator.Options.HeartbeatInterval,
-        HeartbeatGrace = clientGrace,
-        ReconnectBaseDelay = TimeSpan.FromMilliseconds(5),
-        ReconnectMaxDelay = TimeSpan.FromMilliseconds(50),
-        RejectionDelay = TimeSpan.FromMilliseconds(20),
-        CloseTimeout = TimeSpan.FromMilliseconds(500),
-        ConnectTimeout = TimeSpan.FromSeconds(5),
         RequestTimeout = TimeSpan.FromSeconds(5),
+        Connection = new C2ConnectionOptions { TrustedCaCertificate = simulator.CaCertificate, CloseTimeout = TimeSpan.FromMilliseconds(500), ConnectTimeout = TimeSpan.FromSeconds(5) },
+        Heartbeat = new C2HeartbeatOptions { Interval = simulator.Options.HeartbeatInterval, Grace = clientGrace },
+        Reconnect = new C2ReconnectOptions { BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromMilliseconds(50), RejectionDelay = TimeSpan.FromMilliseconds(20) },
     };
 
     /// <summary>

@@ -16,11 +16,8 @@ public class ReconnectTests
     {
         Endpoint = uri,
         ApiKey = C2SimulatorOptions.DemoApiKey,
-        TrustedCaCertificate = simulator?.CaCertificate ?? TestCertificates.Shared.Ca,
-        ReconnectBaseDelay = TimeSpan.FromMilliseconds(10),
-        ReconnectMaxDelay = TimeSpan.FromMilliseconds(100),
-        RejectionDelay = TimeSpan.FromMilliseconds(50),
-        CloseTimeout = TimeSpan.FromSeconds(1),
+        Connection = new C2ConnectionOptions { TrustedCaCertificate = simulator?.CaCertificate ?? TestCertificates.Shared.Ca, CloseTimeout = TimeSpan.FromSeconds(1) },
+        Reconnect = new C2ReconnectOptions { BaseDelay = TimeSpan.FromMilliseconds(10), MaxDelay = TimeSpan.FromMilliseconds(100), RejectionDelay = TimeSpan.FromMilliseconds(50) },
     };
 
     [Fact]
@@ -177,8 +174,7 @@ public class ReconnectTests
         });
         await using var client = new C2FeedClient(Fast(server.Url("/ws")) with
         {
-            HeartbeatInterval = TimeSpan.FromMilliseconds(300),
-            HeartbeatGrace = TimeSpan.FromMilliseconds(200),
+            Heartbeat = Fast(server.Url("/ws")).Heartbeat with { Interval = TimeSpan.FromMilliseconds(300), Grace = TimeSpan.FromMilliseconds(200) },
         });
         var disconnected = new TaskCompletionSource<C2DisconnectedEventArgs>();
         client.Disconnected += (_, e) => disconnected.TrySetResult(e);
@@ -206,19 +202,19 @@ public class ReconnectTests
     [InlineData(10, 100)]
     public void ReconnectDelay_FullJitterWithinExponentialCap(int attempt, int capMs)
     {
-        var options = new C2FeedOptions { ReconnectBaseDelay = TimeSpan.FromMilliseconds(10), ReconnectMaxDelay = TimeSpan.FromMilliseconds(100) };
-        Assert.Equal(TimeSpan.Zero, options.ReconnectDelay(attempt, null, 0.0));
-        Assert.Equal(TimeSpan.FromMilliseconds(capMs), options.ReconnectDelay(attempt, null, 1.0));
-        Assert.Equal(TimeSpan.FromMilliseconds(capMs / 2.0), options.ReconnectDelay(attempt, null, 0.5));
+        var policy = new C2Fast.Session.ReconnectPolicy(new C2ReconnectOptions { BaseDelay = TimeSpan.FromMilliseconds(10), MaxDelay = TimeSpan.FromMilliseconds(100) });
+        Assert.Equal(TimeSpan.Zero, policy.Delay(attempt, null, 0.0));
+        Assert.Equal(TimeSpan.FromMilliseconds(capMs), policy.Delay(attempt, null, 1.0));
+        Assert.Equal(TimeSpan.FromMilliseconds(capMs / 2.0), policy.Delay(attempt, null, 0.5));
     }
 
     [Fact]
     public void ReconnectDelay_AfterRejectionOr1008_AtLeastRejectionDelayOrRetryAfter()
     {
-        var options = new C2FeedOptions { ReconnectBaseDelay = TimeSpan.FromMilliseconds(10), ReconnectMaxDelay = TimeSpan.FromMilliseconds(100), RejectionDelay = TimeSpan.FromSeconds(5) };
-        Assert.Equal(TimeSpan.FromSeconds(5), options.ReconnectDelay(1, new C2FeedException(C2FeedError.ConnectionRejected, "x"), 0.3));
-        Assert.Equal(TimeSpan.FromSeconds(5), options.ReconnectDelay(1, new C2FeedException(C2FeedError.ConnectionClosed, "x") { CloseStatus = 1008 }, 0.3));
-        Assert.Equal(TimeSpan.FromSeconds(9), options.ReconnectDelay(1, new C2FeedException(C2FeedError.ConnectionRejected, "x") { RetryAfter = TimeSpan.FromSeconds(9) }, 0.3));
-        Assert.Equal(TimeSpan.FromMilliseconds(3), options.ReconnectDelay(1, new C2FeedException(C2FeedError.ConnectionLost, "x"), 0.3));
+        var policy = new C2Fast.Session.ReconnectPolicy(new C2ReconnectOptions { BaseDelay = TimeSpan.FromMilliseconds(10), MaxDelay = TimeSpan.FromMilliseconds(100), RejectionDelay = TimeSpan.FromSeconds(5) });
+        Assert.Equal(TimeSpan.FromSeconds(5), policy.Delay(1, new C2FeedException(C2FeedError.ConnectionRejected, "x"), 0.3));
+        Assert.Equal(TimeSpan.FromSeconds(5), policy.Delay(1, new C2FeedException(C2FeedError.ConnectionClosed, "x") { CloseStatus = 1008 }, 0.3));
+        Assert.Equal(TimeSpan.FromSeconds(9), policy.Delay(1, new C2FeedException(C2FeedError.ConnectionRejected, "x") { RetryAfter = TimeSpan.FromSeconds(9) }, 0.3));
+        Assert.Equal(TimeSpan.FromMilliseconds(3), policy.Delay(1, new C2FeedException(C2FeedError.ConnectionLost, "x"), 0.3));
     }
 }

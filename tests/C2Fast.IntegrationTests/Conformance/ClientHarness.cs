@@ -22,14 +22,20 @@ internal static class ClientHarness
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    public static C2FeedOptions Options(Uri endpoint, int maxMessageSize = 16 * 1024 * 1024) => new()
+    public static C2FeedOptions Options(Uri endpoint, int maxMessageSize = 16 * 1024 * 1024, TimeSpan? silence = null) => new()
     {
         Endpoint = endpoint,
         ApiKey = "conformance-key",
-        TrustedCaCertificate = TestCertificates.Shared.Ca,
-        CloseTimeout = TimeSpan.FromSeconds(3),
-        ConnectTimeout = TimeSpan.FromSeconds(10),
-        MaxMessageSize = maxMessageSize,
+        Connection = new C2ConnectionOptions
+        {
+            TrustedCaCertificate = TestCertificates.Shared.Ca,
+            CloseTimeout = TimeSpan.FromSeconds(3),
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            MaxMessageSize = maxMessageSize,
+        },
+        Heartbeat = silence is TimeSpan limit
+            ? new C2HeartbeatOptions { Interval = limit, Grace = TimeSpan.Zero, PausedAckInterval = TimeSpan.Zero }
+            : new C2HeartbeatOptions { Interval = System.Threading.Timeout.InfiniteTimeSpan, PausedAckInterval = TimeSpan.Zero }, // no watchdog unless asked
     };
 
     /// <summary>
@@ -71,7 +77,7 @@ internal static class ClientHarness
             },
             tls);
 
-        await using WebSocketConnection connection = await WebSocketConnection.ConnectAsync(Options(server.Url("/ws"), maxMessageSize));
+        await using TestConnection connection = await TestConnection.ConnectAsync(Options(server.Url("/ws"), maxMessageSize));
         var handler = new RecordingHandler();
         CloseResult? closed = null;
         C2FeedException? failure = null;

@@ -13,21 +13,21 @@ public class EngineHooksTests
 {
     private sealed class ReplyingHandler : IMessageHandler
     {
-        public bool OnMessage(WebSocketConnection connection, bool isText, ReadOnlySpan<byte> payload)
+        public MessageAction OnMessage(WebSocketEngine engine, bool isText, ReadOnlySpan<byte> payload)
         {
-            connection.QueueReply(Encoding.UTF8.GetBytes("re:" + Encoding.UTF8.GetString(payload)));
-            return true;
+            engine.QueueReply(Encoding.UTF8.GetBytes("re:" + Encoding.UTF8.GetString(payload)));
+            return MessageAction.Continue;
         }
 
-        public void OnLookahead(WebSocketConnection connection, ReadOnlySpan<byte> payload)
-        {
-        }
-
-        public void OnReadCompleted(WebSocketConnection connection)
+        public void OnReadCompleted(WebSocketEngine engine)
         {
         }
 
-        public ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+        public void OnRepliesWritten(int count)
+        {
+        }
+
+        public ValueTask WaitForCapacityAsync(WebSocketEngine engine, CancellationToken cancellationToken) => ValueTask.CompletedTask;
     }
 
     /// <summary>
@@ -55,25 +55,25 @@ public class EngineHooksTests
             }
         }
 
-        public bool OnMessage(WebSocketConnection connection, bool isText, ReadOnlySpan<byte> payload)
+        public MessageAction OnMessage(WebSocketEngine engine, bool isText, ReadOnlySpan<byte> payload)
         {
             lock (Seen)
             {
                 Seen.Add(Encoding.UTF8.GetString(payload));
             }
 
-            return Seen.Count != 2; // ask for a pause after the second message
+            return Seen.Count != 2 ? MessageAction.Continue : MessageAction.Pause; // a pause after the second message
         }
 
-        public void OnLookahead(WebSocketConnection connection, ReadOnlySpan<byte> payload)
+        public void OnReadCompleted(WebSocketEngine engine)
         {
         }
 
-        public void OnReadCompleted(WebSocketConnection connection)
+        public void OnRepliesWritten(int count)
         {
         }
 
-        public ValueTask WaitForCapacityAsync(WebSocketConnection connection, CancellationToken cancellationToken)
+        public ValueTask WaitForCapacityAsync(WebSocketEngine engine, CancellationToken cancellationToken)
         {
             Paused.TrySetResult();
             _cancellation = cancellationToken.Register(() =>
@@ -118,7 +118,7 @@ public class EngineHooksTests
             await peer.WriteAsync(TestFrames.Close(1000));
             await peer.ReadCloseAsync(ClientHarness.Timeout);
         });
-        await using var connection = await WebSocketConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws")));
+        await using var connection = await TestConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws")));
         await connection.RunAsync(new ReplyingHandler()).WaitAsync(ClientHarness.Timeout);
         await server.WaitForHandlersAsync(ClientHarness.Timeout);
 
@@ -136,7 +136,7 @@ public class EngineHooksTests
             await peer.WriteAsync(TestFrames.Concat(TestFrames.Text("a"), TestFrames.Text("b"), TestFrames.Text("c"), TestFrames.Text("d"), TestFrames.Close(1000)));
             await peer.ReadCloseAsync(ClientHarness.Timeout);
         });
-        await using var connection = await WebSocketConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws")));
+        await using var connection = await TestConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws")));
         Task<CloseResult> loop = connection.RunAsync(handler);
 
         await handler.Paused.Task.WaitAsync(ClientHarness.Timeout);
@@ -160,10 +160,10 @@ public class EngineHooksTests
             await peer.WriteAsync(TestFrames.Text("then silence"));
             await peer.WaitForEofAsync(ClientHarness.Timeout);
         });
-        await using var connection = await WebSocketConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws")));
+        await using var connection = await TestConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws"), silence: TimeSpan.FromMilliseconds(500)));
         var stopwatch = Stopwatch.StartNew();
 
-        var ex = await Assert.ThrowsAsync<C2FeedException>(() => connection.RunAsync(new RecordingHandler(), TimeSpan.FromMilliseconds(500)).WaitAsync(ClientHarness.Timeout));
+        var ex = await Assert.ThrowsAsync<C2FeedException>(() => connection.RunAsync(new RecordingHandler()).WaitAsync(ClientHarness.Timeout));
 
         Assert.Equal(C2FeedError.Timeout, ex.Error);
         Assert.InRange(stopwatch.Elapsed, TimeSpan.FromMilliseconds(450), TimeSpan.FromSeconds(5));
@@ -185,9 +185,9 @@ public class EngineHooksTests
             await peer.WriteAsync(TestFrames.Close(1000));
             await peer.ReadCloseAsync(ClientHarness.Timeout, skipOtherFrames: true);
         });
-        await using var connection = await WebSocketConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws")));
+        await using var connection = await TestConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws"), silence: TimeSpan.FromMilliseconds(600)));
 
-        CloseResult closed = await connection.RunAsync(new RecordingHandler(), TimeSpan.FromMilliseconds(600)).WaitAsync(ClientHarness.Timeout);
+        CloseResult closed = await connection.RunAsync(new RecordingHandler()).WaitAsync(ClientHarness.Timeout);
 
         Assert.Equal(1000, closed.Code);
     }

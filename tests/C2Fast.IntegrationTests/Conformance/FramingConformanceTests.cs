@@ -82,7 +82,7 @@ public class FramingConformanceTests
             await peer.SendHandshakeAsync(HandshakeResponse.Accept(peer.Request.SecWebSocketKey!).WithTrailingBytes(TestFrames.Concat(TestFrames.Text("first"), TestFrames.Close(1000))));
             await peer.ReadCloseAsync(ClientHarness.Timeout);
         });
-        await using var connection = await C2Fast.Framing.WebSocketConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws")));
+        await using var connection = await TestConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws")));
         var handler = new RecordingHandler();
         var closed = await connection.RunAsync(handler).WaitAsync(ClientHarness.Timeout);
         Assert.Equal("first", Encoding.UTF8.GetString(Assert.Single(handler.Messages).Payload));
@@ -415,8 +415,8 @@ public class FramingConformanceTests
             clientClose = await peer.ReadCloseAsync(ClientHarness.Timeout);
             await peer.WriteAsync(TestFrames.Close(1000, "bye"));
         });
-        await using var connection = await C2Fast.Framing.WebSocketConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws")));
-        Task<C2Fast.Framing.CloseResult> loop = connection.RunAsync(new RecordingHandler());
+        await using var connection = await TestConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws")));
+        Task<CloseResult> loop = connection.RunAsync(new RecordingHandler());
 
         var result = await connection.CloseAsync(1000, "done").WaitAsync(ClientHarness.Timeout);
 
@@ -439,7 +439,7 @@ public class FramingConformanceTests
             await peer.ReadCloseAsync(ClientHarness.Timeout);
             await peer.WaitForEofAsync(ClientHarness.Timeout);
         });
-        await using var connection = await C2Fast.Framing.WebSocketConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws")) with { CloseTimeout = TimeSpan.FromMilliseconds(300) });
+        await using var connection = await TestConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws")) with { Connection = ClientHarness.Options(server.Url("/ws")).Connection with { CloseTimeout = TimeSpan.FromMilliseconds(300) } });
         _ = connection.RunAsync(new RecordingHandler());
 
         var result = await connection.CloseAsync().WaitAsync(ClientHarness.Timeout);
@@ -525,8 +525,8 @@ public class FramingConformanceTests
             await peer.WriteAsync(TestFrames.Close(1000));
             await peer.ReadCloseAsync(ClientHarness.Timeout);
         });
-        await using var connection = await C2Fast.Framing.WebSocketConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws")));
-        Task<C2Fast.Framing.CloseResult> loop = connection.RunAsync(new RecordingHandler());
+        await using var connection = await TestConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws")));
+        Task<CloseResult> loop = connection.RunAsync(new RecordingHandler());
         for (int i = 0; i < 20; i++)
         {
             await connection.SendAsync(Encoding.UTF8.GetBytes($"message {i}"), isText: true);

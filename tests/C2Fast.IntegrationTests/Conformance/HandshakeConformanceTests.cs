@@ -17,7 +17,7 @@ public class HandshakeConformanceTests
             await peer.WaitForEofAsync(ClientHarness.Timeout);
         }, tls);
         C2FeedOptions effective = (options ?? ClientHarness.Options(server.Url("/ws"))) with { Endpoint = server.Url("/ws") };
-        var ex = await Assert.ThrowsAsync<C2FeedException>(() => WebSocketConnection.ConnectAsync(effective));
+        var ex = await Assert.ThrowsAsync<C2FeedException>(() => TestConnection.ConnectAsync(effective));
         await server.WaitForHandlersAsync(ClientHarness.Timeout);
         return ex;
     }
@@ -53,7 +53,7 @@ public class HandshakeConformanceTests
     {
         var ex = await ConnectExpectingFailure(
             peer => HandshakeResponse.Accept(peer.Request.SecWebSocketKey!).WithHeadPaddedTo(64 * 1024),
-            options: ClientHarness.Options(new Uri("ws://unused/")) with { MaxHandshakeResponseSize = 4096 });
+            options: ClientHarness.Options(new Uri("ws://unused/")) with { Connection = ClientHarness.Options(new Uri("ws://unused/")).Connection with { MaxHandshakeResponseSize = 4096 } });
         Assert.Equal(C2FeedError.InvalidHandshake, ex.Error);
     }
 
@@ -109,7 +109,7 @@ public class HandshakeConformanceTests
             peer.Abort();
             return Task.CompletedTask;
         });
-        var ex = await Assert.ThrowsAsync<C2FeedException>(() => WebSocketConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws"))));
+        var ex = await Assert.ThrowsAsync<C2FeedException>(() => TestConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws"))));
         Assert.Equal(C2FeedError.ConnectionLost, ex.Error);
     }
 
@@ -117,7 +117,7 @@ public class HandshakeConformanceTests
     public async Task ServerNeverAnswers_ConnectFailedAfterTimeout()
     {
         await using var server = await RawKestrelServer.StartAsync(peer => peer.WaitForEofAsync(ClientHarness.Timeout));
-        var ex = await Assert.ThrowsAsync<C2FeedException>(() => WebSocketConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws")) with { ConnectTimeout = TimeSpan.FromMilliseconds(300) }));
+        var ex = await Assert.ThrowsAsync<C2FeedException>(() => TestConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws")) with { Connection = ClientHarness.Options(server.Url("/ws")).Connection with { ConnectTimeout = TimeSpan.FromMilliseconds(300) } }));
         Assert.Equal(C2FeedError.ConnectFailed, ex.Error);
     }
 
@@ -128,7 +128,7 @@ public class HandshakeConformanceTests
         listener.Start();
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
-        var ex = await Assert.ThrowsAsync<C2FeedException>(() => WebSocketConnection.ConnectAsync(ClientHarness.Options(new Uri($"ws://127.0.0.1:{port}/ws"))));
+        var ex = await Assert.ThrowsAsync<C2FeedException>(() => TestConnection.ConnectAsync(ClientHarness.Options(new Uri($"ws://127.0.0.1:{port}/ws"))));
         Assert.Equal(C2FeedError.ConnectFailed, ex.Error);
     }
 
@@ -136,7 +136,7 @@ public class HandshakeConformanceTests
     public async Task Tls_UntrustedCertificate_TlsFailed()
     {
         await using var server = await RawKestrelServer.StartAsync(peer => peer.AcceptAsync(), tls: true);
-        var ex = await Assert.ThrowsAsync<C2FeedException>(() => WebSocketConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws")) with { TrustedCaCertificate = null }));
+        var ex = await Assert.ThrowsAsync<C2FeedException>(() => TestConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws")) with { Connection = ClientHarness.Options(server.Url("/ws")).Connection with { TrustedCaCertificate = null } }));
         Assert.Equal(C2FeedError.TlsFailed, ex.Error);
     }
 
@@ -147,7 +147,7 @@ public class HandshakeConformanceTests
         using var otherName = TestCertificates.Shared.IssueServerCertificate(
             "other.test", ["other.test"], [], DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
         await using var server = await RawKestrelServer.StartAsync(peer => peer.AcceptAsync(), tls: true, certificate: otherName);
-        var ex = await Assert.ThrowsAsync<C2FeedException>(() => WebSocketConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws"))));
+        var ex = await Assert.ThrowsAsync<C2FeedException>(() => TestConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws"))));
         Assert.Equal(C2FeedError.TlsFailed, ex.Error);
     }
 
@@ -162,9 +162,10 @@ public class HandshakeConformanceTests
             await peer.WriteAsync(TestFrames.Close(1000));
             await peer.ReadCloseAsync(ClientHarness.Timeout);
         }, tls: true);
-        await using var connection = await WebSocketConnection.ConnectAsync(ClientHarness.Options(server.Url("/ws?v=4")) with
+        C2FeedOptions options = ClientHarness.Options(server.Url("/ws?v=4"));
+        await using var connection = await TestConnection.ConnectAsync(options with
         {
-            AdditionalHeaders = new Dictionary<string, string> { ["X-Trace"] = "abc" },
+            Connection = options.Connection with { AdditionalHeaders = new Dictionary<string, string> { ["X-Trace"] = "abc" } },
         });
         await connection.RunAsync(new RecordingHandler()).WaitAsync(ClientHarness.Timeout);
         await server.WaitForHandlersAsync(ClientHarness.Timeout);

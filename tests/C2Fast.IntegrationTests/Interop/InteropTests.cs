@@ -24,8 +24,7 @@ public sealed class InteropTests : IClassFixture<InteropPeersFixture>
     {
         Endpoint = uri,
         ApiKey = apiKey,
-        TrustedCaCertificate = TestCertificates.Shared.Ca,
-        CloseTimeout = TimeSpan.FromSeconds(5),
+        Connection = new C2ConnectionOptions { TrustedCaCertificate = TestCertificates.Shared.Ca, CloseTimeout = TimeSpan.FromSeconds(5) },
     };
 
     [Theory]
@@ -38,7 +37,7 @@ public sealed class InteropTests : IClassFixture<InteropPeersFixture>
         foreach (string type in new[] { "text", "binary" })
         {
             string tag = $"send-{type}-{Guid.NewGuid():N}";
-            await using var connection = await WebSocketConnection.ConnectAsync(Options(peer.Url($"/send?type={type}&sizes={list}&tag={tag}")));
+            await using var connection = await TestConnection.ConnectAsync(Options(peer.Url($"/send?type={type}&sizes={list}&tag={tag}")));
             var handler = new RecordingHandler();
             Task<CloseResult> loop = connection.RunAsync(handler);
 
@@ -62,7 +61,7 @@ public sealed class InteropTests : IClassFixture<InteropPeersFixture>
     public async Task Fragmented_WithInterleavedPings_OneMessageEachAndPongsEcho(PeerKind kind, bool tls)
     {
         PeerProcess peer = _peers.Get(kind, tls);
-        await using var connection = await WebSocketConnection.ConnectAsync(Options(peer.Url("/fragmented?parts=4&pings=2&size=4000&waitpong=1")));
+        await using var connection = await TestConnection.ConnectAsync(Options(peer.Url("/fragmented?parts=4&pings=2&size=4000&waitpong=1")));
         var handler = new RecordingHandler();
         _ = connection.RunAsync(handler);
 
@@ -85,7 +84,7 @@ public sealed class InteropTests : IClassFixture<InteropPeersFixture>
     public async Task Echo_ClientMessagesWholeAndFragmented_EchoedIntact(PeerKind kind, bool tls)
     {
         PeerProcess peer = _peers.Get(kind, tls);
-        await using var connection = await WebSocketConnection.ConnectAsync(Options(peer.Url("/echo")));
+        await using var connection = await TestConnection.ConnectAsync(Options(peer.Url("/echo")));
         var handler = new RecordingHandler();
         _ = connection.RunAsync(handler);
 
@@ -120,7 +119,7 @@ public sealed class InteropTests : IClassFixture<InteropPeersFixture>
     {
         PeerProcess peer = _peers.Get(kind, tls);
         string tag = Guid.NewGuid().ToString("N");
-        await using var connection = await WebSocketConnection.ConnectAsync(Options(peer.Url($"/close?code=4001&reason=server%20bye&tag={tag}")));
+        await using var connection = await TestConnection.ConnectAsync(Options(peer.Url($"/close?code=4001&reason=server%20bye&tag={tag}")));
 
         CloseResult closed = await connection.RunAsync(new RecordingHandler()).WaitAsync(Timeout);
 
@@ -136,7 +135,7 @@ public sealed class InteropTests : IClassFixture<InteropPeersFixture>
     {
         PeerProcess peer = _peers.Get(kind, tls);
         string tag = Guid.NewGuid().ToString("N");
-        await using var connection = await WebSocketConnection.ConnectAsync(Options(peer.Url($"/wait-close?tag={tag}")));
+        await using var connection = await TestConnection.ConnectAsync(Options(peer.Url($"/wait-close?tag={tag}")));
         Task<CloseResult> loop = connection.RunAsync(new RecordingHandler());
 
         CloseResult closed = await connection.CloseAsync(3001, "client bye").WaitAsync(Timeout);
@@ -152,7 +151,7 @@ public sealed class InteropTests : IClassFixture<InteropPeersFixture>
     public async Task WrongKey_401WithJsonBody(PeerKind kind, bool tls)
     {
         PeerProcess peer = _peers.Get(kind, tls);
-        var ex = await Assert.ThrowsAsync<C2FeedException>(() => WebSocketConnection.ConnectAsync(Options(peer.Url("/echo"), apiKey: "wrong-key")));
+        var ex = await Assert.ThrowsAsync<C2FeedException>(() => TestConnection.ConnectAsync(Options(peer.Url("/echo"), apiKey: "wrong-key")));
 
         Assert.Equal(C2FeedError.AuthenticationFailed, ex.Error);
         Assert.Equal(401, ex.HttpStatus);

@@ -62,9 +62,8 @@ public class C2SimulatorRestartTests
         {
             Endpoint = sim.Uri!,
             ApiKey = C2SimulatorOptions.DemoApiKey,
-            ReconnectBaseDelay = TimeSpan.FromMilliseconds(20),
-            ReconnectMaxDelay = TimeSpan.FromMilliseconds(100),
-            CloseTimeout = TimeSpan.FromSeconds(1),
+            Connection = new C2ConnectionOptions { CloseTimeout = TimeSpan.FromSeconds(1) },
+            Reconnect = new C2ReconnectOptions { BaseDelay = TimeSpan.FromMilliseconds(20), MaxDelay = TimeSpan.FromMilliseconds(100) },
         });
         var disconnects = new List<int?>();
         client.Disconnected += (_, e) => { lock (disconnects) { disconnects.Add(e.CloseStatus); } };
@@ -128,13 +127,13 @@ public class C2SimulatorRestartTests
         {
             Endpoint = sim.Uri!,
             ApiKey = C2SimulatorOptions.DemoApiKey,
-            TrustedCaCertificate = sim.CaCertificate,
+            Connection = new C2ConnectionOptions { TrustedCaCertificate = sim.CaCertificate },
         });
         await client.ConnectAsync();
         await client.SubscribeAsync(C2Channel.Signal, 101, resumeFrom: 0);
         Assert.Equal(3, sim.PublishSignal(101));
         using var cts = new CancellationTokenSource(Timeout);
-        using C2FeedMessage signal = await client.Messages.ReadAsync(cts.Token);
+        using C2FeedMessage signal = await client.Partitions[0].ReadAsync(cts.Token);
         Assert.Equal(3, signal.SeqId);
     }
 

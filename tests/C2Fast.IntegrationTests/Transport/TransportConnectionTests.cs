@@ -87,12 +87,8 @@ public class TransportConnectionTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         Task<Socket> accepted = listener.AcceptSocketAsync();
-        var options = new C2FeedOptions
-        {
-            Endpoint = new Uri($"ws://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/ws"),
-            DedicatedReceiveThread = receiveThread,
-        };
-        TransportConnection transport = await TransportConnection.ConnectAsync(options, CancellationToken.None);
+        var settings = new TransportSettings("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port, UseTls: false, ReceiveThread: receiveThread);
+        TransportConnection transport = await TransportConnection.ConnectAsync(settings, CancellationToken.None);
         return (transport, await accepted);
     }
 }
