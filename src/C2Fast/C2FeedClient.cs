@@ -74,7 +74,7 @@ public sealed class C2FeedClient : IAsyncDisposable
     /// <exception cref="ArgumentNullException"><paramref name="options"/> or <paramref name="inlineHandler"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range, or the queue options do not fit inline delivery.</exception>
     public C2FeedClient(C2FeedOptions options, Action<C2FeedMessage> inlineHandler, ILoggerFactory? loggerFactory = null)
-        : this(options, inlineHandler ?? throw new ArgumentNullException(nameof(inlineHandler)), loggerFactory, null)
+        : this(options, ThrowHelper.NotNull(inlineHandler, nameof(inlineHandler)), loggerFactory, null)
     {
     }
 

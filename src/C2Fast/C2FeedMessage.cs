@@ -152,7 +152,7 @@ public readonly struct C2FeedMessage : IDisposable
         }
 
         ReadOnlyMemory<byte> payload = Payload;
-        return JsonSerializer.Deserialize(payload.Span, info) ?? throw new JsonException($"The {expected} payload is null.");
+        return JsonSerializer.Deserialize(payload.Span, info) ?? ThrowHelper.ThrowJson<T>($"The {expected} payload is null.");
     }
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]

@@ -1,3 +1,4 @@
+using C2Fast.Diagnostics;
 using C2Fast.Session;
 
 namespace C2Fast;
@@ -41,7 +42,7 @@ public sealed class C2FileCheckpointStore : IC2CheckpointStore
         string? directory = Path.GetDirectoryName(fullPath);
         if (directory is null || Path.GetFileName(fullPath).Length == 0 || Directory.Exists(fullPath))
         {
-            throw new ArgumentException($"The checkpoint path '{path}' must name a file, not a directory.", nameof(path));
+            ThrowHelper.ThrowArgument(nameof(path), $"The checkpoint path '{path}' must name a file, not a directory.");
         }
 
         Directory.CreateDirectory(directory);
@@ -128,7 +129,7 @@ public sealed class C2FileCheckpointStore : IC2CheckpointStore
             long length = stream.Length;
             if (length > CheckpointFormat.MaxFileBytes)
             {
-                throw new InvalidDataException($"The checkpoint file '{path}' is corrupt: it is {length} bytes, more than the {CheckpointFormat.MaxFileBytes} a checkpoint file can be.");
+                ThrowHelper.ThrowInvalidData($"The checkpoint file '{path}' is corrupt: it is {length} bytes, more than the {CheckpointFormat.MaxFileBytes} a checkpoint file can be.");
             }
 
             byte[] content = new byte[length];

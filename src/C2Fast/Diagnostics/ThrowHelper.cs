@@ -26,6 +26,30 @@ internal static class ThrowHelper
         => throw new ObjectDisposedException(objectName, message);
 
     [DoesNotReturn]
-    public static T ThrowInvalidOperation<T>(string message)
-        => throw new InvalidOperationException(message);
+    public static T ThrowArgumentOutOfRange<T>(string paramName, object? actualValue, string message)
+        => throw new ArgumentOutOfRangeException(paramName, actualValue, message);
+
+    [DoesNotReturn]
+    public static void ThrowInvalidData(string message)
+        => throw new InvalidDataException(message);
+
+    [DoesNotReturn]
+    public static void ThrowIO(string message)
+        => throw new IOException(message);
+
+    [DoesNotReturn]
+    public static T ThrowJson<T>(string message)
+        => throw new System.Text.Json.JsonException(message);
+
+    [DoesNotReturn]
+    public static void ThrowOperationCanceled(string message)
+        => throw new OperationCanceledException(message);
+
+    /// <summary>Returns <paramref name="value"/>, or throws <see cref="ArgumentNullException"/> (for constructor chains).</summary>
+    public static T NotNull<T>(T? value, string paramName)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(value, paramName);
+        return value;
+    }
 }

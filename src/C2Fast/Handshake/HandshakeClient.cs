@@ -58,7 +58,7 @@ internal static class HandshakeClient
                     throw await ReadRejectionAsync(input, result, response, time, cancellationToken).ConfigureAwait(false);
                 case OperationStatus.InvalidData:
                     input.AdvanceTo(buffer.Start, buffer.End);
-                    throw new HandshakeException(response.Error, Describe(response.Error));
+                    throw Invalid(response.Error);
                 default:
                     input.AdvanceTo(buffer.Start, buffer.End);
                     if (result.IsCompleted)
@@ -72,6 +72,8 @@ internal static class HandshakeClient
     }
 
     private static HandshakeException Lost(string message, Exception? inner) => new(HandshakeError.ConnectionLost, message, inner: inner);
+
+    private static HandshakeException Invalid(HandshakeError error) => new(error, Describe(error));
 
     private static async ValueTask<ReadResult> ReadAsync(PipeReader input, CancellationToken cancellationToken)
     {

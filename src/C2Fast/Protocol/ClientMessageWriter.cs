@@ -1,3 +1,4 @@
+using C2Fast.Diagnostics;
 using System.Buffers;
 using System.Buffers.Text;
 
@@ -68,7 +69,7 @@ internal sealed class ClientMessageWriter
     {
         if (resumeFromFormat is not (ResumeFromFormat.String or ResumeFromFormat.Number))
         {
-            throw new ArgumentOutOfRangeException(nameof(resumeFromFormat), resumeFromFormat, "Not a defined ResumeFromFormat.");
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(resumeFromFormat), resumeFromFormat, "Not a defined ResumeFromFormat.");
         }
 
         ResumeFromFormat = resumeFromFormat;
@@ -111,13 +112,13 @@ internal sealed class ClientMessageWriter
         {
             SubscriptionAction.Subscribe => ProtocolNames.Subscribe,
             SubscriptionAction.Unsubscribe => ProtocolNames.Unsubscribe,
-            _ => throw new ArgumentOutOfRangeException(nameof(action), action, "Not a defined SubscriptionAction."),
+            _ => ThrowHelper.ThrowArgumentOutOfRange<byte[]>(nameof(action), action, "Not a defined SubscriptionAction."),
         };
         ReadOnlySpan<byte> channelName = channel switch
         {
             SubscriptionChannel.StrategySignal => ProtocolNames.StrategySignal,
             SubscriptionChannel.StrategyPositions => ProtocolNames.StrategyPositions,
-            _ => throw new ArgumentOutOfRangeException(nameof(channel), channel, "Not a defined SubscriptionChannel."),
+            _ => ThrowHelper.ThrowArgumentOutOfRange<byte[]>(nameof(channel), channel, "Not a defined SubscriptionChannel."),
         };
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(strategyId);
         if (!requestId.IsEmpty && !IsValidRequestId(requestId))
@@ -218,7 +219,7 @@ internal sealed class ClientMessageWriter
         Span<byte> span = writer.GetSpan(MaxSubscriptionRequestLength);
         if (!TryWriteSubscriptionRequest(span, action, channel, strategyId, requestId, utcNow, resumeFrom, out int written))
         {
-            throw new ArgumentException("The buffer writer returned less space than requested.", nameof(writer));
+            ThrowHelper.ThrowArgument(nameof(writer), "The buffer writer returned less space than requested.");
         }
 
         writer.Advance(written);
@@ -238,10 +239,10 @@ internal sealed class ClientMessageWriter
     }
 
     private static void ThrowInvalidRequestId() =>
-        throw new ArgumentException("request_id must be 1 to 50 characters of [A-Za-z0-9._:-].", "requestId");
+        ThrowHelper.ThrowArgument("requestId", "request_id must be 1 to 50 characters of [A-Za-z0-9._:-].");
 
     private static void ThrowResumeFromNotAllowed() =>
-        throw new ArgumentException("resume_from is only allowed when subscribing to strategy.signal.", "resumeFrom");
+        ThrowHelper.ThrowArgument("resumeFrom", "resume_from is only allowed when subscribing to strategy.signal.");
 
     // Appends into a span whose capacity was checked up front.
     private ref struct SpanCursor(Span<byte> destination)

@@ -1,3 +1,4 @@
+// Longer than 500 lines: the byte scanner for the common messages, one validating branch per JSON form it accepts, read next to each other.
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Numerics;

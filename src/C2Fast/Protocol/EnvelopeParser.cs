@@ -1,3 +1,4 @@
+// Longer than 500 lines: one pass of Utf8JsonReader over every envelope field, kept in one file so the rules can be read together.
 using System.Buffers;
 using System.Buffers.Text;
 using System.Runtime.CompilerServices;

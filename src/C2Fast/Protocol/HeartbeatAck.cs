@@ -1,3 +1,5 @@
+using C2Fast.Diagnostics;
+
 namespace C2Fast.Protocol;
 
 /// <summary>The pre-serialized <c>heartbeat.ack</c> body: built once, then only its timestamp is rewritten per send.</summary>
@@ -60,5 +62,5 @@ internal static class HeartbeatAck
     }
 
     private static void ThrowBodyTooSmall() =>
-        throw new ArgumentException("The body is shorter than the heartbeat.ack template.", "body");
+        ThrowHelper.ThrowArgument("body", "The body is shorter than the heartbeat.ack template.");
 }

@@ -1,3 +1,5 @@
+using C2Fast.Diagnostics;
+
 namespace C2Fast.Protocol;
 
 /// <summary>Writes the C2 timestamp form <c>YYYY-MM-DDTHH:MM:SSZ</c> (ISO-8601 UTC, whole seconds) as UTF-8 digits.</summary>
@@ -61,5 +63,5 @@ internal static class UtcTimestamp
     }
 
     private static void ThrowDestinationTooSmall() =>
-        throw new ArgumentException("The destination is shorter than a timestamp (20 bytes).", "destination");
+        ThrowHelper.ThrowArgument("destination", "The destination is shorter than a timestamp (20 bytes).");
 }

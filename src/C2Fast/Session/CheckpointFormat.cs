@@ -1,3 +1,4 @@
+using C2Fast.Diagnostics;
 using System.Buffers;
 using System.Buffers.Text;
 using System.Text;
@@ -76,12 +77,12 @@ internal static class CheckpointFormat
         {
             if (entry.Key <= 0)
             {
-                throw new ArgumentOutOfRangeException(nameof(checkpoints), entry.Key, $"Strategy ids must be positive; got {entry.Key}.");
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(checkpoints), entry.Key, $"Strategy ids must be positive; got {entry.Key}.");
             }
 
             if (entry.Value < 0)
             {
-                throw new ArgumentOutOfRangeException(nameof(checkpoints), entry.Value, $"The seq_id of strategy {entry.Key} must not be negative; got {entry.Value}.");
+                ThrowHelper.ThrowArgumentOutOfRange(nameof(checkpoints), entry.Value, $"The seq_id of strategy {entry.Key} must not be negative; got {entry.Value}.");
             }
 
             entries.Add(entry);

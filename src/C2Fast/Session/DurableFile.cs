@@ -1,3 +1,4 @@
+using C2Fast.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
@@ -137,7 +138,7 @@ internal static class DurableFile
 
         if (fd < 0)
         {
-            throw new IOException($"Could not open the directory '{directory}' to flush the checkpoint rename to disk (errno {Marshal.GetLastPInvokeError()}).");
+            ThrowHelper.ThrowIO($"Could not open the directory '{directory}' to flush the checkpoint rename to disk (errno {Marshal.GetLastPInvokeError()}).");
         }
 
         try
@@ -149,7 +150,7 @@ internal static class DurableFile
                 // Some file systems (certain FUSE and network mounts) cannot sync a directory at all.
                 if (!Libc.IsNotSupported(errno))
                 {
-                    throw new IOException($"Could not flush the directory '{directory}' to disk after replacing the checkpoint file (errno {errno}).");
+                    ThrowHelper.ThrowIO($"Could not flush the directory '{directory}' to disk after replacing the checkpoint file (errno {errno}).");
                 }
             }
         }

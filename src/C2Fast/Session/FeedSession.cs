@@ -259,7 +259,7 @@ internal sealed class FeedSession : IAsyncDisposable, IFeedMetricsSource
         if (Interlocked.CompareExchange(ref _state, (int)SessionState.Connected, (int)from) != (int)from)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
-            throw new OperationCanceledException("The client was disposed while connecting.");
+            ThrowHelper.ThrowOperationCanceled("The client was disposed while connecting.");
         }
 
         Log.Connected(_context.Logger, _options.Endpoint, connectionId);

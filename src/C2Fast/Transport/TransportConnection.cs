@@ -92,7 +92,7 @@ internal sealed class TransportConnection : ITransport
         catch (Exception ex) when (ex is AuthenticationException or IOException)
         {
             await stream.DisposeAsync().ConfigureAwait(false);
-            throw new TransportException(TransportError.TlsFailed, $"TLS with {settings.Host}:{settings.Port} failed: {ex.Message}", ex);
+            throw Failed(TransportError.TlsFailed, $"TLS with {settings.Host}:{settings.Port} failed: {ex.Message}", ex);
         }
         catch
         {
@@ -282,6 +282,8 @@ internal sealed class TransportConnection : ITransport
 
     private static ObjectDisposedException Dropped() => new(nameof(TransportConnection), "The connection was dropped.");
 
+    private static TransportException Failed(TransportError error, string message, Exception? inner) => new(error, message, inner);
+
     private static async Task<Socket> ConnectSocketAsync(TransportSettings settings, CancellationToken cancellationToken)
     {
         string host = settings.Host;
@@ -294,7 +296,7 @@ internal sealed class TransportConnection : ITransport
         }
         catch (SocketException ex)
         {
-            throw new TransportException(TransportError.ConnectFailed, $"Could not resolve {host}: {ex.SocketErrorCode}.", ex);
+            throw Failed(TransportError.ConnectFailed, $"Could not resolve {host}: {ex.SocketErrorCode}.", ex);
         }
 
         Exception? last = null;
@@ -319,7 +321,7 @@ internal sealed class TransportConnection : ITransport
             }
         }
 
-        throw new TransportException(TransportError.ConnectFailed, $"Could not connect to {host}:{settings.Port} ({addresses.Length} address(es) tried): {last?.Message ?? "no address"}.", last);
+        throw Failed(TransportError.ConnectFailed, $"Could not connect to {host}:{settings.Port} ({addresses.Length} address(es) tried): {last?.Message ?? "no address"}.", last);
     }
 
     private static void Configure(Socket socket, TransportSettings settings)
