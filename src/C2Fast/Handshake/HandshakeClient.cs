@@ -95,8 +95,10 @@ internal static class HandshakeClient
         byte[] head = buffer.Slice(0, response.HeaderLength).ToArray();
         long wanted = response.ContentLength >= 0 ? Math.Min(response.ContentLength, MaxErrorBody) : MaxErrorBody;
 
-        // The body ends at Content-Length, at the chunked terminator, or at EOF; never past the cap. A connection
-        // that fails while the body is read still reports the rejection, with what arrived.
+        // The body ends at Content-Length, at the chunked terminator, or at EOF; never past the cap. A connection that
+        // fails, or a deadline that runs out, while the body is read still reports the rejection, with what arrived:
+        // the status (and its Retry-After) is what the caller acts on.
+        byte[] received = Body(buffer, response.HeaderLength, wanted);
         try
         {
             while (!result.IsCompleted && buffer.Length - response.HeaderLength < wanted
@@ -105,20 +107,17 @@ internal static class HandshakeClient
                 input.AdvanceTo(buffer.Start, buffer.End);
                 result = await ReadAsync(input, cancellationToken).ConfigureAwait(false);
                 buffer = result.Buffer;
+                received = Body(buffer, response.HeaderLength, wanted);
             }
-        }
-        catch (HandshakeException)
-        {
-            buffer = default;
-        }
 
-        byte[] body = [];
-        if (buffer.Length > response.HeaderLength)
-        {
-            ReadOnlySequence<byte> rawBody = buffer.Slice(response.HeaderLength, Math.Min(buffer.Length - response.HeaderLength, wanted));
-            body = response.Chunked ? Dechunk(rawBody.ToArray()) : rawBody.ToArray();
             input.AdvanceTo(buffer.End);
         }
+        catch (Exception ex) when (ex is HandshakeException or OperationCanceledException)
+        {
+            // Reported below as the rejection it is.
+        }
+
+        byte[] body = response.Chunked ? Dechunk(received) : received;
 
         string? header = Text(head, response.ErrorHeader);
         (string? code, string? message) = ParseBody(body);
@@ -138,6 +137,10 @@ internal static class HandshakeClient
         var rejection = new HandshakeRejection(status, header, code, message, ParseRetryAfter(Text(head, response.RetryAfter), time.GetUtcNow()));
         return new HandshakeException(HandshakeError.Rejected, text.ToString(), rejection);
     }
+
+    // What arrived of the body so far, at most the cap (a copy: the pipe's buffer is returned at the next read).
+    private static byte[] Body(ReadOnlySequence<byte> buffer, int headerLength, long wanted)
+        => buffer.Length > headerLength ? buffer.Slice(headerLength, Math.Min(buffer.Length - headerLength, wanted)).ToArray() : [];
 
     private static bool EndsChunked(ReadOnlySequence<byte> body)
     {

@@ -148,7 +148,9 @@ internal sealed class CheckpointTracker : IAsyncDisposable
                 {
                     await FlushAsync(_stop.Token).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+#pragma warning disable CA1031 // A store's failure, whatever it is, is logged and retried at the next tick; the saver never stops.
+                catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
                 {
                     Log.CheckpointSaveFailed(_logger, ex);
                 }

@@ -240,14 +240,25 @@ internal sealed class FeedSession : IAsyncDisposable, IFeedMetricsSource
         await _supervisor.ConfigureAwait(false);
         End(null);
         _context.Queues?.DrainAndRelease();
-        if (_context.Checkpoints is { } checkpoints)
+        try
         {
-            await checkpoints.DisposeAsync().ConfigureAwait(false); // the final save
+            if (_context.Checkpoints is { } checkpoints)
+            {
+                await checkpoints.DisposeAsync().ConfigureAwait(false); // the final save
+            }
         }
-
-        await _context.Events.DisposeAsync().ConfigureAwait(false);
-        FeedMetrics.Unregister(this);
-        _stop.Dispose();
+#pragma warning disable CA1031 // Disposal finishes whatever the store does; the failure is logged (SaveCheckpointsAsync is the call that reports it).
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.CheckpointSaveFailed(_context.Logger, ex);
+        }
+        finally
+        {
+            await _context.Events.DisposeAsync().ConfigureAwait(false);
+            FeedMetrics.Unregister(this);
+            _stop.Dispose();
+        }
     }
 
     /// <summary>Connects with a fresh handler and, if the session is still where <paramref name="from"/> says, makes it current.</summary>

@@ -7,8 +7,9 @@ internal sealed class ReconnectPolicy(C2ReconnectOptions options)
     public TimeSpan Delay(int attempt, C2FeedException? failure, double random)
     {
         double cap = Math.Min(options.MaxDelay.TotalMilliseconds, options.BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 30)));
-        // Whole milliseconds: timers have no finer resolution, and a fraction left over would cost a second timer.
-        TimeSpan delay = TimeSpan.FromMilliseconds(Math.Ceiling(cap * random));
+        // Whole milliseconds (rounded up, but never past the cap): timers have no finer resolution, and a fraction left
+        // over would cost a second timer.
+        TimeSpan delay = TimeSpan.FromMilliseconds(Math.Min(Math.Ceiling(cap * random), cap));
         if (IsRejection(failure))
         {
             // The vendor's 429/503 and the close-1008 connection race: never sooner than the floor or Retry-After.
