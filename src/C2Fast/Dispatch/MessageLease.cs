@@ -115,8 +115,11 @@ internal sealed class MessageLease
         return true;
     }
 
-    /// <summary>Ends the current version without returning the lease anywhere (inline delivery, after the handler returns).</summary>
-    public void Invalidate() => Interlocked.Increment(ref _version);
+    /// <summary>
+    /// Ends the current version without returning the lease anywhere (inline delivery, after the handler returns). Only the
+    /// read loop moves an inline lease's version (<see cref="TryRelease"/> never does), so a plain ordered write is enough.
+    /// </summary>
+    public void Invalidate() => Volatile.Write(ref _version, _version + 1);
 
     /// <summary>What releasing this lease commits: a signal's strategy and seq_id (read while the lease is being returned).</summary>
     public bool TryGetCommit(out long strategyId, out long seqId)

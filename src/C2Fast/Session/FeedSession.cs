@@ -212,6 +212,11 @@ internal sealed class FeedSession : IAsyncDisposable, IFeedMetricsSource
     /// <summary>Closes cleanly (close 1000), stops reconnecting, and waits for the session to end.</summary>
     public async Task CloseAsync(CancellationToken cancellationToken)
     {
+        if (State == SessionState.Disposed)
+        {
+            return;
+        }
+
         _closing = true;
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_current is { } connection)
