@@ -26,7 +26,8 @@ namespace C2Fast;
 /// <para>
 /// The read loop never runs application code (except an inline handler): events are raised on a background task,
 /// one at a time, in order. Heartbeats are acknowledged from the read loop as soon as they are parsed and never wait
-/// behind consumers; past <see cref="C2QueueOptions.MaxBufferedBytes"/> the <see cref="C2QueueOptions.SlowConsumerPolicy"/> applies.
+/// behind queued messages; past <see cref="C2QueueOptions.MaxBufferedBytes"/> or at a full partition the
+/// <see cref="C2QueueOptions.SlowConsumerPolicy"/> applies.
 /// </para>
 /// <para>Thread-safe. <see cref="ConnectAsync"/> is called once per client; create a new client to start over.</para>
 /// </remarks>
@@ -215,8 +216,15 @@ public sealed class C2FeedClient : IAsyncDisposable
     }
 
     /// <summary>Connects, upgrades and waits for <c>connection.connected</c>, all within <see cref="C2ConnectionOptions.ConnectTimeout"/>.</summary>
-    /// <remarks>This first connection is not retried: its failure is thrown. Later losses reconnect (see <see cref="C2FeedOptions.Reconnect"/>).</remarks>
-    /// <exception cref="C2FeedException">The connection failed or was rejected; see <see cref="C2FeedException.Error"/>.</exception>
+    /// <remarks>
+    /// This first connection is not retried: its failure is thrown. Later losses reconnect (see <see cref="C2FeedOptions.Reconnect"/>).
+    /// With a <see cref="C2FeedOptions.CheckpointStore"/>, the checkpoints are loaded first; the store's own errors
+    /// (see <see cref="IC2CheckpointStore.LoadAsync"/>) are thrown as they are.
+    /// </remarks>
+    /// <exception cref="C2FeedException">
+    /// The connection failed or was rejected (see <see cref="C2FeedException.Error"/>), or the client was closed or
+    /// disposed while connecting (<see cref="C2FeedError.ConnectionNotOpen"/>).
+    /// </exception>
     /// <exception cref="InvalidOperationException">Called twice.</exception>
     public Task ConnectAsync(CancellationToken cancellationToken = default) => _session.ConnectAsync(cancellationToken);
 
@@ -276,10 +284,17 @@ public sealed class C2FeedClient : IAsyncDisposable
     /// <summary>The client's counters now.</summary>
     public C2FeedStatistics GetStatistics() => _session.GetStatistics();
 
-    /// <summary>Closes the connection cleanly (close 1000), stops reconnecting, and waits for the feed to end. Queued messages stay readable.</summary>
+    /// <summary>
+    /// Closes the connection cleanly (close 1000), stops reconnecting or connecting, and waits for the feed to end
+    /// (<see cref="Completion"/> then completes successfully). Queued messages stay readable.
+    /// </summary>
     public Task CloseAsync(CancellationToken cancellationToken = default) => _session.CloseAsync(cancellationToken);
 
-    /// <summary>Closes (best effort, bounded by <see cref="C2ConnectionOptions.CloseTimeout"/>), stops events, returns every queued message and makes the final checkpoint save.</summary>
+    /// <summary>
+    /// Closes (best effort: sending the close and then waiting for the server's end are each bounded by
+    /// <see cref="C2ConnectionOptions.CloseTimeout"/>), returns every queued message, makes the final checkpoint save and
+    /// stops events once those already raised have run.
+    /// </summary>
     public ValueTask DisposeAsync() => _session.DisposeAsync();
 
     private void ThrowIfInline()

@@ -28,19 +28,23 @@ public enum C2FeedError
     /// <summary>The server broke RFC 6455 framing; the client sent close 1002 (protocol error).</summary>
     ProtocolViolation,
 
-    /// <summary>A text message or close reason was not valid UTF-8; the client sent close 1007.</summary>
+    /// <summary>A text message was not valid UTF-8; the client sent close 1007. (An invalid close reason is a <see cref="ProtocolViolation"/>, close 1002.)</summary>
     InvalidUtf8,
 
     /// <summary>A message exceeded the configured maximum size; the client sent close 1009.</summary>
     MessageTooBig,
 
-    /// <summary>The server closed the connection with a close frame; see <see cref="C2FeedException.CloseStatus"/>.</summary>
+    /// <summary>
+    /// The connection ended with a close frame that the application did not ask for: the server's (see
+    /// <see cref="C2FeedException.CloseStatus"/>), or the client's own when it sheds load under
+    /// <see cref="C2SlowConsumerPolicy.DisconnectAndResume"/> (1006 if the server never answered).
+    /// </summary>
     ConnectionClosed,
 
     /// <summary>The transport ended without a close handshake: reset, EOF or I/O failure.</summary>
     ConnectionLost,
 
-    /// <summary>A timeout elapsed: the close handshake, or liveness (no frame for heartbeat interval + grace).</summary>
+    /// <summary>A timeout elapsed: liveness (no frame for heartbeat interval + grace), a request's answer, or <c>connection.connected</c> after the upgrade.</summary>
     Timeout,
 
     /// <summary>An operation was attempted on a connection that is closed or disposed.</summary>

@@ -52,7 +52,7 @@ public readonly struct C2FeedMessage : IDisposable
     /// <exception cref="ObjectDisposedException">The message was disposed.</exception>
     public long? SeqId => Lease.SeqId;
 
-    /// <summary>The strategy the message belongs to: the payload's <c>strategy_id</c> (for a gap, else the one its channel names); <see langword="null"/> when unknown.</summary>
+    /// <summary>The strategy the message belongs to: the payload's <c>strategy_id</c>, or for a gap without one the strategy its channel names; <see langword="null"/> when unknown.</summary>
     /// <exception cref="ObjectDisposedException">The message was disposed.</exception>
     public long? StrategyId => Lease.StrategyId;
 

@@ -39,7 +39,7 @@ public sealed record C2FeedStatistics
     /// <summary>Bytes held by those leases.</summary>
     public long QueuedBytes { get; init; }
 
-    /// <summary>Times the read loop paused because consumers were over budget.</summary>
+    /// <summary>Times the read loop paused because consumers were over budget or a partition was full.</summary>
     public long BackpressurePauses { get; init; }
 
     /// <summary>Successful reconnects after a lost connection.</summary>

@@ -5,7 +5,8 @@ namespace C2Fast;
 /// <summary>Heartbeats and liveness (<see cref="C2FeedOptions.Heartbeat"/>).</summary>
 /// <remarks>
 /// The server sends a heartbeat every 30 s and closes a connection whose last <c>heartbeat.ack</c> is more than
-/// 40 s old. The client answers each heartbeat as soon as it is parsed, on the read loop, never behind consumers.
+/// 40 s old. The client answers each heartbeat as soon as it is parsed, on the read loop, never behind queued messages
+/// (an inline handler sees the messages of the same read first: keep it short).
 /// </remarks>
 public sealed record C2HeartbeatOptions
 {

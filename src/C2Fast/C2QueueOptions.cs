@@ -21,8 +21,9 @@ public sealed record C2QueueOptions
     public int Capacity { get; init; } = 65_536;
 
     /// <summary>
-    /// Budget of bytes held by undisposed messages across all partitions. Below it the read loop keeps reading and
-    /// answering heartbeats whatever consumers do; past it <see cref="SlowConsumerPolicy"/> acts. Must hold one
+    /// Budget of bytes held by undisposed messages across all partitions (their JSON; each pooled copy has a buffer of
+    /// at least 512 bytes). Below it, and while every partition has room, the read loop keeps reading whatever consumers
+    /// do; past it, or at a full partition, <see cref="SlowConsumerPolicy"/> acts. Must hold one
     /// message of <see cref="C2ConnectionOptions.MaxMessageSize"/>. Default 64 MiB.
     /// </summary>
     public long MaxBufferedBytes { get; init; } = 64L * 1024 * 1024;

@@ -2,15 +2,15 @@ namespace C2Fast;
 
 /// <summary>What happens when consumers fall behind by more than <see cref="C2QueueOptions.MaxBufferedBytes"/> or a full partition.</summary>
 /// <remarks>
-/// Below the budget the read loop keeps reading and answering heartbeats whatever the consumers
-/// do. Drops are always counted (<see cref="C2FeedStatistics.MessagesDropped"/>, the
+/// Below the budget, and while every partition has room, the read loop keeps reading and answering heartbeats whatever
+/// the consumers do. Drops are always counted (<see cref="C2FeedStatistics.MessagesDropped"/>, the
 /// <c>c2fast.messages.dropped</c> metric and the <see cref="C2FeedClient.MessagesDropped"/> event).
 /// </remarks>
 public enum C2SlowConsumerPolicy
 {
     /// <summary>
-    /// Default. Stop reading until consumers catch up: nothing is lost, but a long stall stops
-    /// heartbeat acks too and the server will close the connection. Lossless for signals.
+    /// Default. Stop reading until consumers catch up: nothing is lost. Meanwhile a <c>heartbeat.ack</c> goes out every
+    /// <see cref="C2HeartbeatOptions.PausedAckInterval"/>, so the server keeps the stalled connection. Lossless for signals.
     /// </summary>
     Wait = 0,
 

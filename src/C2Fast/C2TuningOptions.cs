@@ -2,7 +2,7 @@ using C2Fast.Diagnostics;
 
 namespace C2Fast;
 
-/// <summary>Performance knobs that change no behaviour (<see cref="C2FeedOptions.Tuning"/>).</summary>
+/// <summary>Performance knobs and parser limits; none changes the delivery guarantee (<see cref="C2FeedOptions.Tuning"/>).</summary>
 public sealed record C2TuningOptions
 {
     /// <summary>

@@ -100,10 +100,25 @@ internal sealed class FeedQueues
 
     /// <summary>
     /// Under <see cref="OverflowPolicy.Shed"/>: whether queueing <paramref name="length"/> more bytes for this
-    /// strategy would pass the budget or overfill its partition.
+    /// strategy would pass the budget or overfill its partition. A full partition is remembered, so that
+    /// <see cref="WaitForDrainAsync"/> also waits for it to be half empty, not only for the bytes.
     /// </summary>
     public bool ShouldShed(long strategyId, int length)
-        => _policy == OverflowPolicy.Shed && (OverBudget(length) || _partitions[PartitionOf(strategyId)].IsFull);
+    {
+        if (_policy != OverflowPolicy.Shed)
+        {
+            return false;
+        }
+
+        int index = PartitionOf(strategyId);
+        if (_partitions[index].IsFull)
+        {
+            _pausedPartition = index;
+            return true;
+        }
+
+        return OverBudget(length);
+    }
 
     /// <summary>Copies a message into a lease and queues it (loop thread). False asks the loop to pause.</summary>
     public bool Deliver(ReadOnlySpan<byte> json, in Envelope envelope, long? strategyId)
@@ -154,8 +169,12 @@ internal sealed class FeedQueues
         _pausedPartition = -1;
     }
 
-    /// <summary>Completes once undisposed leases hold at most half the budget (before resuming after a shed).</summary>
-    public Task WaitForDrainAsync(CancellationToken cancellationToken) => WaitForRoomAsync(cancellationToken);
+    /// <summary>Completes once undisposed leases hold at most half the budget and a partition that filled is half empty (before resuming after a shed).</summary>
+    public async Task WaitForDrainAsync(CancellationToken cancellationToken)
+    {
+        await WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
+        _pausedPartition = -1;
+    }
 
     /// <summary>Called when a lease is released, on the releasing thread; the lease must not be touched afterwards.</summary>
     internal void Recycle(FeedPartition partition, MessageLease lease)

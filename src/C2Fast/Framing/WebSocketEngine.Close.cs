@@ -186,10 +186,12 @@ internal sealed partial class WebSocketEngine
         _closeSent = true;
         try
         {
-            // Graceful: flush what is left and half-close. Otherwise nothing more is written.
-            await _transport.Output.CompleteAsync(graceful ? null : new OperationCanceledException("The connection was stopped.")).ConfigureAwait(false);
+            // Graceful: flush what is left and half-close, within the close timeout (a peer that stopped reading must not
+            // hold the close). Otherwise nothing more is written.
+            ValueTask completing = _transport.Output.CompleteAsync(graceful ? null : new OperationCanceledException("The connection was stopped."));
+            await completing.AsTask().WaitAsync(_settings.CloseTimeout, _time).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException or TimeoutException)
         {
             // The transport is gone already.
         }

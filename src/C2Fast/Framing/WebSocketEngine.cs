@@ -114,7 +114,10 @@ internal sealed partial class WebSocketEngine : IAsyncDisposable
 
         _closeRequested = true;
         CancelPause();
-        _transport.Input.CancelPendingRead();
+
+        // The loop's reads run inline, so waking it here would run the rest of it (its end, and whoever awaits that) on
+        // this caller's thread: a sender holding the write lock, a timer, a disposer. It is woken from the pool instead.
+        ThreadPool.UnsafeQueueUserWorkItem(static input => input.CancelPendingRead(), _transport.Input, preferLocal: false);
     }
 
     private StopReason Stopped => (StopReason)Volatile.Read(ref _stop);

@@ -15,7 +15,10 @@ internal sealed class FeedConnection(ITransport transport, WebSocketEngine engin
     /// <summary>The read loop; it never faults: how the connection ended is its result.</summary>
     public Task<EngineOutcome> Loop => loop;
 
-    /// <summary>Stops the loop (if it still runs), waits for it, then drops the transport.</summary>
+    /// <summary>
+    /// Stops the loop (if it still runs) and drops the transport first, so nothing the loop or a sender still waits for
+    /// on the wire (a write stuck on a full TCP window) can hold the teardown; then waits for the loop and releases all.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -24,6 +27,7 @@ internal sealed class FeedConnection(ITransport transport, WebSocketEngine engin
         }
 
         engine.Abort();
+        transport.Abort();
         await loop.ConfigureAwait(false);
         await engine.DisposeAsync().ConfigureAwait(false);
         await transport.DisposeAsync().ConfigureAwait(false);

@@ -35,9 +35,10 @@ internal sealed class FeedSession : IAsyncDisposable, IFeedMetricsSource
     private readonly CancellationTokenSource _stop = new(); // closing or disposing: ends reconnect waits and attempts
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _state = (int)SessionState.Created;
-    private volatile bool _closing;
+    private int _closing; // 1 once CloseAsync or DisposeAsync began (read and written with full fences: see OpenAsync)
     private FeedConnection? _current;
     private Task _supervisor = Task.CompletedTask;
+    private Task _connecting = Task.CompletedTask; // the first ConnectAsync while it runs
 
     /// <param name="options">Validated options.</param>
     /// <param name="inlineHandler">The application's inline handler, or null to deliver through the queues.</param>
@@ -80,29 +81,44 @@ internal sealed class FeedSession : IAsyncDisposable, IFeedMetricsSource
     /// <inheritdoc/>
     public long QueuedBytes => _context.Queues?.QueuedBytes ?? 0;
 
+    private bool Closing => Volatile.Read(ref _closing) != 0;
+
     /// <summary>The first connection; not retried (later losses are).</summary>
-    /// <exception cref="C2FeedException">The connection failed or was rejected.</exception>
+    /// <exception cref="C2FeedException">The connection failed or was rejected, or the client was closed meanwhile.</exception>
     /// <exception cref="InvalidOperationException">Called twice.</exception>
-    public async Task ConnectAsync(CancellationToken cancellationToken)
+    public Task ConnectAsync(CancellationToken cancellationToken)
     {
         if (Interlocked.CompareExchange(ref _state, (int)SessionState.Connecting, (int)SessionState.Created) != (int)SessionState.Created)
         {
             ThrowHelper.ThrowInvalidOperation("ConnectAsync is called once per client; it reconnects by itself after that.");
         }
 
+        _connecting = ConnectFirstAsync(cancellationToken);
+        return _connecting;
+    }
+
+    private async Task ConnectFirstAsync(CancellationToken cancellationToken)
+    {
+        // A close or disposal meanwhile ends the connect too.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
         try
         {
             if (_context.Checkpoints is { } checkpoints)
             {
                 // Signals at or below a checkpoint were handled by an earlier run: never deliver them again.
-                foreach (KeyValuePair<long, long> checkpoint in await checkpoints.LoadAsync(cancellationToken).ConfigureAwait(false))
+                foreach (KeyValuePair<long, long> checkpoint in await checkpoints.LoadAsync(linked.Token).ConfigureAwait(false))
                 {
                     _context.Sequences.Seed(checkpoint.Key, checkpoint.Value);
                 }
             }
 
-            FeedConnection connection = await OpenAsync(SessionState.Connecting, cancellationToken).ConfigureAwait(false);
+            FeedConnection connection = await OpenAsync(SessionState.Connecting, linked.Token).ConfigureAwait(false);
             _supervisor = SuperviseAsync(connection);
+        }
+        catch (Exception ex) when (Closing && !cancellationToken.IsCancellationRequested)
+        {
+            End(null);
+            throw FeedErrors.Create(C2FeedError.ConnectionNotOpen, "The client was closed while it was connecting.", ex);
         }
         catch (Exception ex)
         {
@@ -217,14 +233,35 @@ internal sealed class FeedSession : IAsyncDisposable, IFeedMetricsSource
             return;
         }
 
-        _closing = true;
-        await _stop.CancelAsync().ConfigureAwait(false);
-        if (_current is { } connection)
+        await BeginClosingAsync().ConfigureAwait(false);
+        if (Volatile.Read(ref _current) is { } connection)
         {
             await connection.Engine.CloseAsync(1000, "client closing", cancellationToken).ConfigureAwait(false);
         }
 
+        await Quietly(_connecting).WaitAsync(cancellationToken).ConfigureAwait(false);
         await _supervisor.WaitAsync(cancellationToken).ConfigureAwait(false);
+        End(null); // never connected, or the connect was cut short: the feed ends here
+    }
+
+    // No connect can make a connection current from here on (see OpenAsync), and pending connects and reconnect waits end.
+    private async Task BeginClosingAsync()
+    {
+        Interlocked.Exchange(ref _closing, 1);
+        await _stop.CancelAsync().ConfigureAwait(false);
+    }
+
+    private static async Task Quietly(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // The connect's own caller sees its failure; closing only waits for it to end.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -234,14 +271,14 @@ internal sealed class FeedSession : IAsyncDisposable, IFeedMetricsSource
             return;
         }
 
-        _closing = true;
-        await _stop.CancelAsync().ConfigureAwait(false);
-        if (_current is { } connection)
+        await BeginClosingAsync().ConfigureAwait(false);
+        if (Volatile.Read(ref _current) is { } connection)
         {
             await connection.Engine.CloseAsync(1000, "client disposed").ConfigureAwait(false);
             await connection.DisposeAsync().ConfigureAwait(false);
         }
 
+        await Quietly(_connecting).ConfigureAwait(false);
         await _supervisor.ConfigureAwait(false);
         End(null);
         _context.Queues?.DrainAndRelease();
@@ -271,11 +308,16 @@ internal sealed class FeedSession : IAsyncDisposable, IFeedMetricsSource
     {
         FeedConnection connection = await _connector.ConnectAsync(new SessionMessageHandler(_context), cancellationToken).ConfigureAwait(false);
         string? connectionId = await connection.Handler.Connected.ConfigureAwait(false);
-        _current = connection;
-        if (Interlocked.CompareExchange(ref _state, (int)SessionState.Connected, (int)from) != (int)from)
+
+        // Dekker with BeginClosingAsync: this publishes the connection and then looks at the closing flag; a close sets
+        // the flag and then looks at the connection. One of the two always sees the other, so a connection opened while
+        // the client closes is closed by one of them, never left running.
+        Interlocked.Exchange(ref _current, connection);
+        if (Closing || Interlocked.CompareExchange(ref _state, (int)SessionState.Connected, (int)from) != (int)from)
         {
+            await connection.Engine.CloseAsync(1000, "client closing", CancellationToken.None).ConfigureAwait(false);
             await connection.DisposeAsync().ConfigureAwait(false);
-            ThrowHelper.ThrowOperationCanceled("The client was disposed while connecting.");
+            ThrowHelper.ThrowOperationCanceled("The client was closed while connecting.");
         }
 
         Log.Connected(_context.Logger, _options.Endpoint, connectionId);
@@ -287,25 +329,34 @@ internal sealed class FeedSession : IAsyncDisposable, IFeedMetricsSource
     private async Task SuperviseAsync(FeedConnection connection)
     {
         C2FeedException? error;
-        while (true)
+        try
         {
-            error = await EndOfAsync(connection).ConfigureAwait(false);
-            if (_closing || !_options.Reconnect.Enabled || error is null || ReconnectPolicy.IsTerminal(error))
+            while (true)
             {
-                break;
-            }
+                error = await EndOfAsync(connection).ConfigureAwait(false);
+                if (Closing || !_options.Reconnect.Enabled || error is null || ReconnectPolicy.IsTerminal(error))
+                {
+                    break;
+                }
 
-            (FeedConnection? next, C2FeedException? last) = await ReconnectAsync(error).ConfigureAwait(false);
-            if (next is null)
-            {
-                error = last ?? error;
-                break;
-            }
+                (FeedConnection? next, C2FeedException? last) = await ReconnectAsync(error).ConfigureAwait(false);
+                if (next is null)
+                {
+                    error = last ?? error;
+                    break;
+                }
 
-            connection = next;
+                connection = next;
+            }
+        }
+#pragma warning disable CA1031 // A defect must end the feed as the one typed error, never leave consumers waiting.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            error = FeedErrors.Create(C2FeedError.ConnectionLost, "The session failed unexpectedly.", ex);
         }
 
-        End(_closing ? null : error);
+        End(Closing ? null : error);
     }
 
     /// <summary>Waits for a connection to end, releases it and announces how it ended.</summary>
@@ -313,7 +364,7 @@ internal sealed class FeedSession : IAsyncDisposable, IFeedMetricsSource
     {
         EngineOutcome outcome = await connection.Loop.ConfigureAwait(false);
         Interlocked.CompareExchange(ref _state, (int)SessionState.Reconnecting, (int)SessionState.Connected);
-        C2FeedException? error = FeedErrors.From(outcome, _closing, connection.Handler.Failure, _options.Heartbeat.SilenceTimeout);
+        C2FeedException? error = FeedErrors.From(outcome, Closing, connection.Handler.Failure, _options.Heartbeat.SilenceTimeout);
         await connection.DisposeAsync().ConfigureAwait(false);
         int? closeStatus = outcome.End is EngineEnd.Closed or EngineEnd.CloseUnanswered or EngineEnd.ProtocolError ? outcome.CloseCode : null;
         string? closeReason = outcome.End == EngineEnd.Closed ? outcome.CloseReason : null;
@@ -345,7 +396,7 @@ internal sealed class FeedSession : IAsyncDisposable, IFeedMetricsSource
                 await RestoreSubscriptionsAsync().ConfigureAwait(false);
                 return (connection, null);
             }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested || _closing)
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested || Closing)
             {
                 return (null, null);
             }
@@ -409,6 +460,7 @@ internal sealed class FeedSession : IAsyncDisposable, IFeedMetricsSource
     /// <summary>The feed ended: no more requests, the queues complete (consumers drain them), completion is set.</summary>
     private void End(Exception? error)
     {
+        Interlocked.CompareExchange(ref _state, (int)SessionState.Ended, (int)SessionState.Created);
         Interlocked.CompareExchange(ref _state, (int)SessionState.Ended, (int)SessionState.Connecting);
         Interlocked.CompareExchange(ref _state, (int)SessionState.Ended, (int)SessionState.Connected);
         Interlocked.CompareExchange(ref _state, (int)SessionState.Ended, (int)SessionState.Reconnecting);

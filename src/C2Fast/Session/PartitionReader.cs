@@ -16,8 +16,8 @@ internal sealed class PartitionReader(FeedPartition partition) : ChannelReader<C
     /// <inheritdoc/>
     public override bool CanCount => true;
 
-    /// <inheritdoc/>
-    public override bool CanPeek => true;
+    /// <summary>False: a peeked message would be a second handle to one the next read hands out, able to dispose it.</summary>
+    public override bool CanPeek => false;
 
     /// <inheritdoc/>
     public override int Count => partition.Count;
@@ -26,19 +26,6 @@ internal sealed class PartitionReader(FeedPartition partition) : ChannelReader<C
     public override bool TryRead([MaybeNullWhen(false)] out C2FeedMessage item)
     {
         if (partition.TryRead(out MessageLease? lease))
-        {
-            item = new C2FeedMessage(lease);
-            return true;
-        }
-
-        item = default;
-        return false;
-    }
-
-    /// <inheritdoc/>
-    public override bool TryPeek([MaybeNullWhen(false)] out C2FeedMessage item)
-    {
-        if (partition.TryPeek(out MessageLease? lease))
         {
             item = new C2FeedMessage(lease);
             return true;

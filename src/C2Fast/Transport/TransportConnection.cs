@@ -133,7 +133,11 @@ internal sealed class TransportConnection : ITransport
         _socket?.Dispose();
     }
 
-    /// <summary>Drops the connection, completes both pipes and waits for the pump. Only the reader's owner calls this.</summary>
+    /// <summary>
+    /// Drops the connection, completes the input and waits for the pump. Only the reader's owner calls this. The output
+    /// is completed by whoever writes to it (the engine, under its write lock), never here: a write may still be
+    /// unwinding on another thread.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -142,7 +146,6 @@ internal sealed class TransportConnection : ITransport
         }
 
         Abort();
-        await _output.CompleteAsync(new ObjectDisposedException(nameof(TransportConnection))).ConfigureAwait(false);
         await Input.CompleteAsync().ConfigureAwait(false);
         await _pump.ConfigureAwait(false);
         _pool.Close();

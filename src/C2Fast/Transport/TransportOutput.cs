@@ -4,8 +4,8 @@ namespace C2Fast.Transport;
 
 /// <summary>
 /// The transport's <see cref="PipeWriter"/>: writes go straight to the stream when flushed (no send pump,
-/// no thread hop); completing it half-closes the connection (TLS close_notify, then a TCP FIN), so the
-/// last frame written is not lost to a reset.
+/// no thread hop); completing it without an error half-closes the connection (TLS close_notify, then a TCP FIN),
+/// so the last frame written is not lost to a reset. Completing it with an error writes nothing more.
 /// </summary>
 internal sealed class TransportOutput(PipeWriter inner, Func<ValueTask> shutdownSend) : PipeWriter
 {
@@ -46,6 +46,9 @@ internal sealed class TransportOutput(PipeWriter inner, Func<ValueTask> shutdown
             // Nothing more can be written; the half-close below still tells the peer, if it can.
         }
 
-        await shutdownSend().ConfigureAwait(false);
+        if (exception is null)
+        {
+            await shutdownSend().ConfigureAwait(false);
+        }
     }
 }

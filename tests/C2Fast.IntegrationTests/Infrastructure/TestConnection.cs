@@ -40,11 +40,24 @@ internal sealed class TestConnection : IAsyncDisposable
         return new TestConnection(transport, engine, options.Heartbeat.SilenceTimeout);
     }
 
-    /// <summary>Runs the read loop to the end: the close result, or the failure thrown as the application would see it.</summary>
-    public async Task<CloseResult> RunAsync(IMessageHandler handler) => Result(await Engine.RunAsync(handler));
+    /// <summary>
+    /// Runs the read loop to the end: the close result, or the failure thrown as the application would see it. As the
+    /// session does, the transport is dropped as soon as the loop ends (after a close timeout, a silence, a failure).
+    /// </summary>
+    public async Task<CloseResult> RunAsync(IMessageHandler handler)
+    {
+        EngineOutcome outcome = await Engine.RunAsync(handler);
+        _transport.Abort();
+        return Result(outcome);
+    }
 
     /// <summary>Closes and waits for the end (bounded by the close timeout).</summary>
-    public async Task<CloseResult> CloseAsync(int code = 1000, string? reason = null) => Result(await Engine.CloseAsync(code, reason));
+    public async Task<CloseResult> CloseAsync(int code = 1000, string? reason = null)
+    {
+        EngineOutcome outcome = await Engine.CloseAsync(code, reason);
+        _transport.Abort();
+        return Result(outcome);
+    }
 
     /// <summary>Sends one message (or fragment); a connection that is closing or gone throws as the client's requests do.</summary>
     public async ValueTask SendAsync(ReadOnlyMemory<byte> payload, bool isText, bool endOfMessage = true)

@@ -246,13 +246,41 @@ public class FeedPartitionTests
     }
 
     [Fact]
+    public async Task ShedPolicy_FullPartition_DrainWaitsUntilThePartitionIsHalfEmpty()
+    {
+        // DisconnectAndResume: a full partition (far below the byte budget) sheds; resuming must wait for that partition,
+        // not only for the bytes, or the client would reconnect and shed again at once.
+        var queues = NewQueues(Options(capacity: 8, policy: C2SlowConsumerPolicy.DisconnectAndResume));
+        ChannelReader<C2FeedMessage> reader = ReaderOf(queues, 0);
+        for (int i = 1; i <= 8; i++)
+        {
+            Assert.False(queues.ShouldShed(101, Signal(i).Length));
+            Assert.True(Deliver(queues, i));
+        }
+
+        Assert.True(queues.ShouldShed(101, Signal(9).Length));
+        Task drained = queues.WaitForDrainAsync(CancellationToken.None);
+        for (int i = 1; i <= 3; i++)
+        {
+            Assert.Equal(i, ReadSeq(reader));
+        }
+
+        // Checked on the state, not after a sleep: five of eight is more than half, and only a read lowers it.
+        Assert.False(queues.Partition(0).IsHalfEmpty);
+        Assert.False(drained.IsCompleted, "five of eight is more than half full");
+        Assert.Equal(4, ReadSeq(reader));
+        await drained.WaitAsync(Patience);
+    }
+
+    [Fact]
     public void TryPeek_SeesTheOldestWithoutTakingIt()
     {
         var queues = NewQueues(Options());
+        FeedPartition partition = queues.Partition(0);
         ChannelReader<C2FeedMessage> reader = ReaderOf(queues, 0);
-        Assert.False(reader.TryPeek(out _));
+        Assert.False(partition.TryPeek(out _));
         Deliver(queues, 5);
-        Assert.True(reader.TryPeek(out C2FeedMessage peeked));
+        Assert.True(partition.TryPeek(out MessageLease? peeked));
         Assert.Equal(5, peeked.SeqId);
         Assert.Equal(5, ReadSeq(reader));
     }

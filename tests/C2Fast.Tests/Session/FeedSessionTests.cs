@@ -343,6 +343,63 @@ public class FeedSessionTests
         Assert.Equal(1, connector.Attempts);
     }
 
+    [Fact]
+    public async Task CloseAsync_BeforeConnect_CompletesTheFeed()
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        var client = new C2FeedClient(Options(clock), null, null, connector.ConnectAsync);
+        await using TestClock.Scope scope = clock.Owning(client);
+
+        await client.CloseAsync().WaitAsync(Bound);
+
+        await client.Completion.WaitAsync(Bound);
+        Assert.False(client.IsConnected);
+        Assert.Equal(0, connector.Attempts);
+    }
+
+    [Fact]
+    public async Task CloseAsync_WhileTheFirstConnectWaitsForConnectionConnected_EndsTheConnectAndTheFeed()
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        var client = new C2FeedClient(Options(clock), null, null, connector.ConnectAsync);
+        await using TestClock.Scope scope = clock.Owning(client);
+        Task connect = client.ConnectAsync();
+        (ScriptedServer server, _) = await connector.NextAsync();
+        await server.AcceptAsync(); // upgraded, but connection.connected never comes
+        await clock.WaitForTimerAsync(TimeSpan.FromSeconds(5), "the watchdog: the read loop runs");
+
+        await client.CloseAsync().WaitAsync(Bound); // no clock advance needed: the close cuts the connect short
+
+        var error = await Assert.ThrowsAsync<C2FeedException>(() => connect.WaitAsync(Bound));
+        Assert.Equal(C2FeedError.ConnectionNotOpen, error.Error);
+        await client.Completion.WaitAsync(Bound); // ended cleanly: the application asked for it
+        Assert.False(client.IsConnected);
+        Assert.True(server.Transport.Aborted);
+    }
+
+    [Fact]
+    public async Task CloseAsync_WhileWaitingToReconnect_EndsAtOnceWithoutAnotherAttempt()
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        (C2FeedClient client, ScriptedServer first) = await ConnectedAsync(Options(clock), connector);
+        await using TestClock.Scope scope = clock.Owning(client);
+        var reconnecting = System.Threading.Channels.Channel.CreateUnbounded<C2ReconnectingEventArgs>();
+        client.Reconnecting += (_, e) => reconnecting.Writer.TryWrite(e);
+
+        first.Transport.ServerClose();
+        await NextAsync(reconnecting);
+        await clock.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(1), "the backoff delay");
+
+        await client.CloseAsync().WaitAsync(Bound);
+
+        await client.Completion.WaitAsync(Bound);
+        Assert.Equal(1, connector.Attempts);
+        Assert.False(client.IsConnected);
+    }
+
     private static async Task<C2FeedMessage> ReadOneAsync(System.Threading.Channels.ChannelReader<C2FeedMessage> reader)
     {
         while (await reader.WaitToReadAsync().AsTask().WaitAsync(Bound))
