@@ -22,12 +22,21 @@ internal sealed class ScriptedServer(InMemoryTransport transport)
     public async Task<string> AcceptAsync()
     {
         string request = await ReadRequestAsync();
-        string key = request.Split("\r\n").Single(l => l.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase))[18..].Trim();
+        await WriteAsync(Encoding.ASCII.GetBytes(
+            $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {AcceptFor(KeyOf(request))}\r\n\r\n"));
+        return request;
+    }
+
+    /// <summary>The <c>Sec-WebSocket-Key</c> of an upgrade request head.</summary>
+    public static string KeyOf(string request)
+        => request.Split("\r\n").Single(l => l.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase))[18..].Trim();
+
+    /// <summary>The <c>Sec-WebSocket-Accept</c> for <paramref name="key"/>, computed with the library's own <see cref="AcceptKey"/>.</summary>
+    public static string AcceptFor(string key)
+    {
         byte[] accept = new byte[AcceptKey.AcceptLength];
         AcceptKey.ComputeAccept(Encoding.ASCII.GetBytes(key), accept);
-        await WriteAsync(Encoding.ASCII.GetBytes(
-            $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {Encoding.ASCII.GetString(accept)}\r\n\r\n"));
-        return request;
+        return Encoding.ASCII.GetString(accept);
     }
 
     /// <summary>Accepts the upgrade and sends <c>connection.connected</c>.</summary>
@@ -120,7 +129,8 @@ internal sealed class ScriptedServer(InMemoryTransport transport)
         return request;
     }
 
-    private async Task<string> ReadRequestAsync()
+    /// <summary>Reads the client's upgrade request head (bounded by <see cref="Timeout"/>).</summary>
+    public async Task<string> ReadRequestAsync()
     {
         using var cts = new CancellationTokenSource(Timeout);
         PipeReader input = _pipe.Input;

@@ -27,45 +27,11 @@ public class HandshakeClientTests
         => HandshakeClient.UpgradeAsync(transport, settings ?? Settings(), clock ?? new TestClock(), CancellationToken.None);
 
     /// <summary>Reads the client's request head on the server side.</summary>
-    private static async Task<string> ReadRequestAsync(InMemoryTransport transport)
-    {
-        using var cts = new CancellationTokenSource(Bound);
-        PipeReader input = transport.Server.Input;
-        while (true)
-        {
-            ReadResult result;
-            try
-            {
-                result = await input.ReadAsync(cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                throw new TimeoutException($"No complete upgrade request within {Bound}.");
-            }
+    private static Task<string> ReadRequestAsync(InMemoryTransport transport) => new ScriptedServer(transport).ReadRequestAsync();
 
-            string text = Encoding.ASCII.GetString(result.Buffer.ToArray());
-            int end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-            if (end >= 0)
-            {
-                input.AdvanceTo(result.Buffer.GetPosition(end + 4));
-                return text[..(end + 4)];
-            }
+    private static string KeyOf(string request) => ScriptedServer.KeyOf(request);
 
-            input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
-            Assert.False(result.IsCompleted, "the client ended before its request was complete");
-        }
-    }
-
-    private static string KeyOf(string request)
-        => request.Split("\r\n").Single(l => l.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase))[18..].Trim();
-
-    /// <summary>The accept value for <paramref name="key"/>, computed with the library's own <see cref="AcceptKey"/>.</summary>
-    private static string AcceptFor(string key)
-    {
-        byte[] accept = new byte[AcceptKey.AcceptLength];
-        AcceptKey.ComputeAccept(Encoding.ASCII.GetBytes(key), accept);
-        return Encoding.ASCII.GetString(accept);
-    }
+    private static string AcceptFor(string key) => ScriptedServer.AcceptFor(key);
 
     private static ValueTask<FlushResult> WriteAsync(InMemoryTransport transport, string text)
         => transport.Server.Output.WriteAsync(Encoding.Latin1.GetBytes(text));
