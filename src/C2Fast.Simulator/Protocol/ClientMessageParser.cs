@@ -37,6 +37,19 @@ internal static class ClientMessageParser
 
     public static ClientMessage Parse(ReadOnlyMemory<byte> utf8Json, C2SimulatorOptions options, DateTimeOffset now)
     {
+        try
+        {
+            return ParseDocument(utf8Json, options, now);
+        }
+        catch (InvalidOperationException)
+        {
+            // Well-formed JSON whose string escapes are not valid UTF-16 (a lone surrogate such as \ud800): no text to read.
+            return Reject(null, new ErrorItem(options.ErrorCodes.Mandatory, null, "Message has a string escape that is not valid UTF-16"));
+        }
+    }
+
+    private static ClientMessage ParseDocument(ReadOnlyMemory<byte> utf8Json, C2SimulatorOptions options, DateTimeOffset now)
+    {
         var codes = options.ErrorCodes;
         JsonDocument document;
         try

@@ -219,7 +219,21 @@ internal static class HandshakeClient
     }
 
     private static string? StringProperty(JsonElement element, string name)
-        => element.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    {
+        if (!element.TryGetProperty(name, out JsonElement value) || value.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return value.GetRawText(); // escapes that are not valid UTF-16 (a lone surrogate): the raw JSON instead
+        }
+    }
 
     /// <summary>RFC 9110 §10.2.3: delta-seconds or an HTTP-date (a date is measured from <paramref name="now"/>).</summary>
     internal static TimeSpan? ParseRetryAfter(string? value, DateTimeOffset now)

@@ -54,4 +54,10 @@ internal enum EnvelopeError : byte
 
     /// <summary>The message is longer than <see cref="int.MaxValue"/> bytes (offsets are 32-bit).</summary>
     TooLarge,
+
+    /// <summary>A name or value the envelope reads has an escape that is not valid UTF-16 (a lone surrogate such as <c>\ud800</c>).</summary>
+    InvalidString,
+
+    /// <summary>A binary message: C2 messages are JSON text.</summary>
+    NotText,
 }

@@ -271,6 +271,13 @@ internal static partial class EnvelopeParser
             envelope = default;
             error = EnvelopeError.InvalidJson;
         }
+        catch (InvalidOperationException)
+        {
+            // A string escape that is not valid UTF-16 (a lone surrogate such as \ud800), met while a name or a
+            // value was compared or read: well-formed JSON, but no text.
+            envelope = default;
+            error = EnvelopeError.InvalidString;
+        }
 
         if (error != EnvelopeError.None)
         {
@@ -748,9 +755,9 @@ internal static partial class EnvelopeParser
                 return OperationStatus.Done;
             }
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            // The range was not a well-formed string of this message.
+            // The range was not a well-formed string of this message, or its escapes are not valid UTF-16.
         }
 
         bytesWritten = 0;
@@ -763,9 +770,9 @@ internal static partial class EnvelopeParser
         {
             return reader.Read() && reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(utf8Text);
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            return false;
+            return false; // not a string of this message, or escapes that are not valid UTF-16: equal to no text
         }
     }
 }

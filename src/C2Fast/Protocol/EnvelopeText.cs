@@ -5,7 +5,10 @@ namespace C2Fast.Protocol;
 /// <summary>Turns an envelope's raw string ranges into .NET strings (allocates: for events and error paths only).</summary>
 internal static class EnvelopeText
 {
-    /// <summary>The string at <paramref name="range"/> of <paramref name="message"/>, JSON escapes decoded; null when absent.</summary>
+    /// <summary>
+    /// The string at <paramref name="range"/> of <paramref name="message"/>, JSON escapes decoded; null when absent. Escapes
+    /// that are not valid UTF-16 (a lone surrogate) cannot be decoded: the raw text, escapes and all, is returned instead.
+    /// </summary>
     public static string? Decode(ReadOnlySpan<byte> message, ValueRange range)
     {
         if (!range.IsPresent)
@@ -20,7 +23,8 @@ internal static class EnvelopeText
         }
 
         byte[] decoded = new byte[raw.Length];
-        EnvelopeParser.Unescape(message, range, decoded, out int written);
-        return Encoding.UTF8.GetString(decoded, 0, written);
+        return EnvelopeParser.Unescape(message, range, decoded, out int written) == System.Buffers.OperationStatus.Done
+            ? Encoding.UTF8.GetString(decoded, 0, written)
+            : Encoding.UTF8.GetString(raw);
     }
 }

@@ -44,8 +44,5 @@ internal static class ErrorPayload
         }
     }
 
-    private static ErrorEntry ToEntry(JsonElement e) => new(Str(e, "code"), Str(e, "field"), Str(e, "message"));
-
-    private static string? Str(JsonElement e, string name)
-        => e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    private static ErrorEntry ToEntry(JsonElement e) => new(e.StringProperty("code"), e.StringProperty("field"), e.StringProperty("message"));
 }

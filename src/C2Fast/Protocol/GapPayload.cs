@@ -29,11 +29,11 @@ internal sealed record GapPayload(long? StrategyId, string? Channel, string? Fro
                 if (root.ValueKind == JsonValueKind.Object)
                 {
                     strategyId = Id(root);
-                    channel = Str(root, "channel");
+                    channel = root.StringProperty("channel");
                     from = root.TryGetProperty("from", out JsonElement f) && f.ValueKind is JsonValueKind.String or JsonValueKind.Number
-                        ? (f.ValueKind == JsonValueKind.String ? f.GetString() : f.GetRawText())
+                        ? (f.ValueKind == JsonValueKind.String ? f.TextOrRaw() : f.GetRawText())
                         : null;
-                    message = Str(root, "message");
+                    message = root.StringProperty("message");
                 }
             }
             catch (JsonException)
@@ -65,11 +65,8 @@ internal sealed record GapPayload(long? StrategyId, string? Channel, string? Fro
         return id.ValueKind switch
         {
             JsonValueKind.Number when id.TryGetInt64(out long number) && number > 0 => number,
-            JsonValueKind.String when long.TryParse(id.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out long text) && text > 0 => text,
+            JsonValueKind.String when long.TryParse(id.TextOrRaw(), NumberStyles.None, CultureInfo.InvariantCulture, out long text) && text > 0 => text,
             _ => null,
         };
     }
-
-    private static string? Str(JsonElement e, string name)
-        => e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 }

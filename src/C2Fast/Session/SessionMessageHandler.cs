@@ -46,6 +46,13 @@ internal sealed class SessionMessageHandler : IMessageHandler
         _counters.MessagesReceived++;
         _counters.BytesReceived += payload.Length;
 
+        if (!isText)
+        {
+            // C2 messages are JSON text: a binary message is never delivered (nor printed), whatever it holds.
+            ReportProtocolError(EnvelopeError.NotText, payload);
+            return MessageAction.Continue;
+        }
+
         if (EnvelopeParser.Parse(payload, out Envelope envelope, out EnvelopeError error, _session.MaxJsonDepth) != OperationStatus.Done)
         {
             ReportProtocolError(error, payload);

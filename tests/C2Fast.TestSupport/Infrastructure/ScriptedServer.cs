@@ -58,8 +58,11 @@ internal sealed class ScriptedServer(InMemoryTransport transport)
 
     public ValueTask SendHeartbeatAsync() => SendAsync("""{"msg_type":"heartbeat","id":"msg_hb","timestamp":"2026-12-08T00:00:00Z","v":4}""");
 
-    public ValueTask SendSignalAsync(long strategyId, long seqId)
-        => SendAsync($$$"""{"msg_type":"strategy.signal","id":"msg_{{{seqId}}}","seq_id":{{{seqId}}},"timestamp":"2026-12-08T00:00:00Z","v":4,"payload":{"strategy_id":{{{strategyId}}},"signal_id":{{{seqId}}},"action":"BTO","symbol":"ESZ6","quantity":1}}""");
+    public ValueTask SendSignalAsync(long strategyId, long seqId) => SendAsync(SignalJson(strategyId, seqId));
+
+    /// <summary>A well-formed <c>strategy.signal</c> for <paramref name="strategyId"/> with <paramref name="seqId"/>.</summary>
+    public static string SignalJson(long strategyId, long seqId)
+        => $$$"""{"msg_type":"strategy.signal","id":"msg_{{{seqId}}}","seq_id":{{{seqId}}},"timestamp":"2026-12-08T00:00:00Z","v":4,"payload":{"strategy_id":{{{strategyId}}},"signal_id":{{{seqId}}},"action":"BTO","symbol":"ESZ6","quantity":1}}""";
 
     public async ValueTask WriteAsync(byte[] bytes)
     {

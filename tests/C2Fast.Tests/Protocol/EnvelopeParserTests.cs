@@ -742,6 +742,40 @@ public class EnvelopeParserTests
         return sb.ToString();
     }
 
+    // ---- lone surrogate escapes: well-formed JSON, but no UTF-16 text ------------------------
+
+    [Theory]
+    [InlineData("""{"msg_type":"strategy.signal\ud800","id":"x","seq_id":3,"payload":{"strategy_id":101}}""")]
+    [InlineData("""{"msg_\udfff":"x","msg_type":"heartbeat"}""")]
+    [InlineData("""{"\ud800":1,"msg_type":"heartbeat"}""")]
+    public void Parse_LoneSurrogateInANameOrMsgType_InvalidStringNotAnException(string json)
+    {
+        Assert.Equal(EnvelopeError.InvalidString, ParseInvalid(json));
+        Assert.Equal(EnvelopeError.InvalidString, ParseInvalid(Sequences.OneBytePerSegment(Utf8(json))));
+    }
+
+    [Fact]
+    public void Parse_LoneSurrogateInsideThePayload_IsTheApplicationsAndParses()
+    {
+        Envelope envelope = ParseValid("""{"msg_type":"strategy.signal","seq_id":1,"payload":{"\udc00":"\ud800","strategy_id":101}}""");
+
+        Assert.Equal(101, envelope.StrategyId);
+    }
+
+    [Theory]
+    [InlineData("""{"msg_type":"connection.connected","id":"\ud800"}""", "id")]
+    [InlineData("""{"msg_type":"subscription.ack","request_id":"\ud800","payload":{}}""", "request_id")]
+    public void Parse_LoneSurrogateInAnIdValue_ParsesAndDecodesToTheRawText(string json, string field)
+    {
+        Envelope envelope = ParseValid(json);
+
+        byte[] bytes = Utf8(json);
+        ValueRange range = field == "id" ? envelope.Id : envelope.RequestId;
+        Assert.Equal(@"\ud800", EnvelopeText.Decode(bytes, range));
+        Assert.False(EnvelopeParser.TextEquals(bytes, range, "x"u8)); // equal to no text, and no exception
+        Assert.False(EnvelopeParser.TextEquals(Sequences.OneBytePerSegment(bytes), range, "x"u8));
+    }
+
     private static IEnumerable<string[]> Permutations(string[] items)
     {
         if (items.Length <= 1)

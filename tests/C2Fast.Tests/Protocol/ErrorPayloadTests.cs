@@ -82,4 +82,10 @@ public class ErrorPayloadTests
     {
         Assert.Equal(new[] { new ErrorEntry("FORBIDDEN", null, "caf\u00e9 \"q\"") }, Parse("""{"code":"FORB\u0049DDEN","message":"caf\u00e9 \"q\""}"""));
     }
+
+    [Fact]
+    public void Parse_LoneSurrogateEscapes_KeptAsRawJsonInsteadOfThrowing()
+    {
+        Assert.Equal(new[] { new ErrorEntry("\"\\ud800\"", "\"x\\udfff\"", "ok") }, Parse("""{"code":"\ud800","field":"x\udfff","message":"ok"}"""));
+    }
 }

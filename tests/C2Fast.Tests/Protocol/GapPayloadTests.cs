@@ -131,4 +131,13 @@ public class GapPayloadTests
     {
         Assert.Null(GapPayload.StrategyFromChannel(channel));
     }
+
+    [Fact]
+    public void Parse_LoneSurrogateEscapes_KeptAsRawJsonInsteadOfThrowing()
+    {
+        GapPayload gap = Parse("""{"strategy_id":"\ud800","channel":"strategy.signal:\udfff","from":"\ud800","message":"m\ud800"}""");
+
+        Assert.Equal(new GapPayload(null, "\"strategy.signal:\\udfff\"", "\"\\ud800\"", "\"m\\ud800\""), gap);
+        Assert.Null(gap.Strategy);
+    }
 }

@@ -400,6 +400,113 @@ public class FeedSessionTests
         Assert.False(client.IsConnected);
     }
 
+    /// <summary>
+    /// Adversarial finding: a lone surrogate escape (valid JSON, but no UTF-16 text) used to throw out of the read
+    /// loop, dropping the connection and every reconnect after it. Now a message whose envelope cannot be decoded is a
+    /// protocol-error event with its raw bytes; one that can be is handled with the raw text where a string cannot be
+    /// decoded. Either way the connection carries on: the heartbeat and signal 4 in the same read are handled.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"msg_type":"strategy.signal\ud800","id":"x","seq_id":3,"payload":{"strategy_id":101}}""", "InvalidString")]
+    [InlineData("""{"msg_\udfff":"x","msg_type":"strategy.signal","seq_id":3,"payload":{"strategy_id":101}}""", "InvalidString")]
+    [InlineData("""{"\ud800":1,"msg_type":"heartbeat"}""", "InvalidString")]
+    [InlineData("""{"msg_type":"error","request_id":"\ud800","payload":{"errors":[{"code":"X","message":"m"}]}}""", null)]
+    [InlineData("""{"msg_type":"error","request_id":"r","payload":{"errors":[{"code":"\udfff","field":"\ud800","message":"\ud800"}]}}""", null)]
+    [InlineData("""{"msg_type":"subscription.ack","request_id":"\ud800","payload":{}}""", null)]
+    [InlineData("""{"msg_type":"gap","payload":{"strategy_id":null,"channel":"strategy.signal:\udfff","from":"\ud800","message":"\ud800"}}""", null)]
+    [InlineData("""{"msg_type":"connection.connected","id":"\ud800"}""", null)]
+    public async Task PoisonedString_AfterThePrefix_IsReportedOrToleratedAndTheConnectionCarriesOn(string poisoned, string? protocolError)
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        (C2FeedClient client, ScriptedServer server) = await ConnectedAsync(Options(clock), connector);
+        await using TestClock.Scope scope = clock.Owning(client);
+        var errors = System.Threading.Channels.Channel.CreateUnbounded<C2ProtocolErrorEventArgs>();
+        client.ProtocolError += (_, e) => errors.Writer.TryWrite(e);
+        var disconnected = 0;
+        client.Disconnected += (_, _) => Interlocked.Increment(ref disconnected);
+        await SubscribeAsync(client, server, 101);
+        await server.SendSignalAsync(101, 1);
+        await server.SendHeartbeatAsync();
+        await server.SendSignalAsync(101, 2);
+        Assert.Equal("heartbeat.ack", (await server.ReadJsonAsync()).GetProperty("msg_type").GetString());
+
+        // One write, so one read: the poisoned message, a heartbeat and signal 4.
+        byte[] bad = System.Text.Encoding.UTF8.GetBytes(poisoned);
+        await server.WriteAsync([.. TestFrames.Server(TestFrames.OpText, bad), .. TestFrames.Text("""{"msg_type":"heartbeat","id":"msg_hb2","timestamp":"2026-12-08T00:00:30Z","v":4}"""), .. TestFrames.Text(ScriptedServer.SignalJson(101, 4))]);
+
+        Assert.Equal("heartbeat.ack", (await server.ReadJsonAsync()).GetProperty("msg_type").GetString());
+        var seen = new List<long>();
+        await foreach (C2FeedMessage message in client.ReadAllAsync())
+        {
+            using (message)
+            {
+                if (message.Type == C2MessageType.Signal)
+                {
+                    seen.Add(message.SeqId!.Value);
+                }
+            }
+
+            if (seen.Count == 3)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal([1L, 2, 4], seen);
+        if (protocolError is not null)
+        {
+            C2ProtocolErrorEventArgs error = await NextAsync(errors);
+            Assert.Equal(protocolError, error.Reason);
+            Assert.Equal(bad, error.RawMessage.ToArray());
+        }
+
+        Assert.False(errors.Reader.TryRead(out _));
+        Assert.True(client.IsConnected);
+        Assert.Equal(0, Volatile.Read(ref disconnected));
+    }
+
+    /// <summary>Adversarial finding: a signal in a binary frame (with invalid UTF-8 inside) was delivered, and printed, as is.</summary>
+    [Fact]
+    public async Task BinaryMessage_IsAProtocolErrorAndNeverDelivered()
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        (C2FeedClient client, ScriptedServer server) = await ConnectedAsync(Options(clock), connector);
+        await using TestClock.Scope scope = clock.Owning(client);
+        var errors = System.Threading.Channels.Channel.CreateUnbounded<C2ProtocolErrorEventArgs>();
+        client.ProtocolError += (_, e) => errors.Writer.TryWrite(e);
+        await SubscribeAsync(client, server, 101);
+
+        byte[] binary = [.. System.Text.Encoding.UTF8.GetBytes(ScriptedServer.SignalJson(101, 1)[..^2]), 0xFF, (byte)'}', (byte)'}'];
+        await server.WriteAsync([.. TestFrames.Binary(binary), .. TestFrames.Text(ScriptedServer.SignalJson(101, 2))]);
+
+        C2ProtocolErrorEventArgs error = await NextAsync(errors);
+        Assert.Equal("NotText", error.Reason);
+        Assert.Equal(binary, error.RawMessage.ToArray());
+        using C2FeedMessage next = await ReadOneAsync(client.Partitions[0]);
+        Assert.Equal(2, next.SeqId);
+        Assert.True(client.IsConnected);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_ConnectionConnectedIdIsALoneSurrogate_ConnectsAndReportsTheRawId()
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        var client = new C2FeedClient(Options(clock), null, null, connector.ConnectAsync);
+        await using TestClock.Scope scope = clock.Owning(client);
+        var connectionId = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Connected += (_, e) => connectionId.TrySetResult(e.ConnectionId);
+        Task connect = client.ConnectAsync();
+        (ScriptedServer server, _) = await connector.NextAsync();
+        await server.AcceptConnectedAsync(@"msg_\ud800");
+        await connect.WaitAsync(Bound);
+
+        Assert.True(client.IsConnected);
+        Assert.Equal(@"msg_\ud800", await connectionId.Task.WaitAsync(Bound)); // escapes that are no text stay as received
+    }
+
     private static async Task<C2FeedMessage> ReadOneAsync(System.Threading.Channels.ChannelReader<C2FeedMessage> reader)
     {
         while (await reader.WaitToReadAsync().AsTask().WaitAsync(Bound))
