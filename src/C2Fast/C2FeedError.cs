@@ -13,7 +13,7 @@ public enum C2FeedError
     /// <summary>The TLS handshake failed, for example the server certificate did not validate.</summary>
     TlsFailed,
 
-    /// <summary>The server rejected the upgrade with HTTP 401: the API key is missing or invalid. Retrying cannot help.</summary>
+    /// <summary>The server rejected the upgrade with HTTP 401 (the API key is missing or invalid) or 403 (the key may not connect). Retrying cannot help.</summary>
     AuthenticationFailed,
 
     /// <summary>The server rejected the upgrade with HTTP 429 or 503 (rate or connection limit). Retry later.</summary>

@@ -14,8 +14,8 @@ public sealed record C2HeartbeatOptions
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Grace after a missed heartbeat. With no frame at all for <see cref="Interval"/> + grace (40 s by default) the
-    /// connection is treated as dead (half-open TCP) and dropped. Default 10 s.
+    /// Grace after a missed heartbeat. With no complete frame (any kind) for <see cref="Interval"/> + grace (40 s by default) the
+    /// connection is treated as dead (half-open TCP, or bytes that never complete a frame) and dropped. Default 10 s.
     /// </summary>
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(10);
 

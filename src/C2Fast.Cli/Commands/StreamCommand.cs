@@ -10,11 +10,13 @@ namespace C2Fast.Cli.Commands;
 /// <summary>
 /// <c>c2fast stream</c>: connects to a C2 feed, subscribes, and prints every delivered
 /// <c>strategy.signal</c> / <c>strategy.positions</c> message to stdout as one NDJSON line,
-/// byte for byte as received. Gaps, errors and status go to stderr.
+/// byte for byte as received except for line breaks between tokens, which are left out. Gaps, errors and status go
+/// to stderr.
 /// </summary>
 /// <remarks>
-/// Exit codes: 0 done, 2 usage, 3 authentication or authorization rejected, 4 rejected
-/// (429/503/close 1008), 5 protocol violation by the server, 6 network failure.
+/// Exit codes: 0 done (also a normal close 1000 by the server under --no-reconnect), 2 usage, 3 authentication or
+/// authorization rejected (401/403), 4 rejected (429/503/close 1008), 5 protocol violation by the server, 6 network
+/// failure (also: stopped before the first connection was up).
 /// stdout is written in batches (flushed whenever the queue runs dry and at exit, also on
 /// Ctrl+C), never line by line.
 /// </remarks>
@@ -64,6 +66,23 @@ internal sealed class StreamCommand
         C2FeedError.ProtocolViolation or C2FeedError.InvalidUtf8 or C2FeedError.MessageTooBig or C2FeedError.InvalidHandshake or C2FeedError.ServerError => ExitProtocol,
         _ => ExitNetwork,
     };
+
+    /// <summary>
+    /// Writes one message as one NDJSON line. A line break in valid JSON can only be whitespace between tokens (inside
+    /// a string it is escaped), so CR and LF bytes are left out: the line is the same JSON, byte for byte otherwise.
+    /// </summary>
+    internal static void WriteLine(Stream output, ReadOnlySpan<byte> json)
+    {
+        int at;
+        while ((at = json.IndexOfAny((byte)'\n', (byte)'\r')) >= 0)
+        {
+            output.Write(json[..at]);
+            json = json[(at + 1)..];
+        }
+
+        output.Write(json);
+        output.WriteByte((byte)'\n');
+    }
 
     private async Task<int> RunAsync(ParseResult result, CancellationToken cancellationToken)
     {
@@ -145,9 +164,11 @@ internal sealed class StreamCommand
         await using ConfiguredAsyncDisposable outputScope = output.ConfigureAwait(false);
         long printed = 0;
         long max = result.GetValue(_maxMessages) ?? long.MaxValue;
+        bool connected = false;
         try
         {
             await client.ConnectAsync(stop.Token).ConfigureAwait(false);
+            connected = true;
             await error.WriteLineAsync($"connected to {options.Endpoint}").ConfigureAwait(false);
             long? resumeFrom = result.GetValue(_resumeFrom);
             foreach (long strategy in strategies)
@@ -176,8 +197,7 @@ internal sealed class StreamCommand
                     batch.Add(message);
                     if (message.Type is C2MessageType.Signal or C2MessageType.Positions)
                     {
-                        output.Write(message.Json.Span);
-                        output.WriteByte((byte)'\n');
+                        WriteLine(output, message.Json.Span);
                         printed++;
                     }
                 }
@@ -204,6 +224,19 @@ internal sealed class StreamCommand
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
+            if (!connected)
+            {
+                // Stopped (--duration, Ctrl+C) before the first connection was up: nothing could be streamed.
+                await error.WriteLineAsync($"c2fast stream: stopped before a connection to {options.Endpoint} was established.").ConfigureAwait(false);
+                return ExitNetwork;
+            }
+
+            return ExitOk;
+        }
+        catch (C2FeedException ex) when (!options.Reconnect.Enabled && ex.Error == C2FeedError.ConnectionClosed && ex.CloseStatus == 1000)
+        {
+            // --no-reconnect: the server ended the stream with a normal close; nothing failed.
+            await error.WriteLineAsync("c2fast stream: the server closed the stream normally (1000).").ConfigureAwait(false);
             return ExitOk;
         }
         catch (C2FeedException ex)

@@ -8,7 +8,7 @@ internal sealed partial class WebSocketEngine
     private ITimer? _watchdog;
     private volatile bool _paused;
 
-    /// <summary>Half-open TCP never errors by itself: with no bytes for the silence timeout, the connection is dropped.</summary>
+    /// <summary>Half-open TCP never errors by itself: with no complete frame for the silence timeout, the connection is dropped.</summary>
     private void StartWatchdog()
     {
         TimeSpan limit = _settings.SilenceTimeout;

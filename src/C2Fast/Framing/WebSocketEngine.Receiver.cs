@@ -20,7 +20,7 @@ internal sealed partial class WebSocketEngine
     private Utf8Validator _utf8;
     private int _closeCode;
     private string _closeReason = string.Empty;
-    private long _lastReceive; // timestamp of the last read, for the watchdog
+    private long _lastReceive; // timestamp of the last read that completed a frame, for the watchdog
 
     // Set once the application asked to close (or the connection is being stopped): data is no longer delivered.
     private volatile bool _closeRequested;
@@ -73,9 +73,15 @@ internal sealed partial class WebSocketEngine
                     break;
                 }
 
-                Volatile.Write(ref _lastReceive, _time.GetTimestamp());
                 ReadOnlySequence<byte> buffer = result.Buffer;
+                long received = buffer.Length;
                 Step step = HandleFrames(ref buffer, handler, out FrameError error);
+                if (buffer.Length < received)
+                {
+                    // Liveness counts complete frames (a frame is sliced off only once handled whole), not bytes: a
+                    // server that trickles one frame's bytes forever is as dead as a silent one.
+                    Volatile.Write(ref _lastReceive, _time.GetTimestamp());
+                }
 
                 // Once per read. The rest of the buffer is examined only when no complete frame is left in it, so a
                 // read waits for new bytes exactly when it must, and the pipe's pause threshold counts what was left.

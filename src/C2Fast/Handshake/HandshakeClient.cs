@@ -16,6 +16,13 @@ internal static class HandshakeClient
     /// <summary>Largest error body read from a rejection (the C2 body is a small JSON object).</summary>
     internal const int MaxErrorBody = 64 * 1024;
 
+    /// <summary>
+    /// Longest wait for a rejection's body once its head has arrived. The status (and its <c>Retry-After</c>) is what
+    /// the caller acts on; a server that announces no length and holds the connection open must not turn a 429 into
+    /// a connect timeout.
+    /// </summary>
+    internal static readonly TimeSpan ErrorBodyTimeout = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Upgrades the connection to WebSocket.</summary>
     /// <param name="transport">The connected byte pipes.</param>
     /// <param name="settings">The request's target, key and headers, and the response limit.</param>
@@ -54,6 +61,10 @@ internal static class HandshakeClient
                 case OperationStatus.Done when response.StatusCode == 101:
                     input.AdvanceTo(buffer.GetPosition(response.HeaderLength));
                     return;
+                case OperationStatus.Done when response.StatusCode is >= 100 and < 200:
+                    // An interim answer (100 Continue, 103 Early Hints): RFC 9110 §15.2, the final one follows.
+                    input.AdvanceTo(buffer.GetPosition(response.HeaderLength));
+                    continue;
                 case OperationStatus.Done:
                     throw await ReadRejectionAsync(input, result, response, time, cancellationToken).ConfigureAwait(false);
                 case OperationStatus.InvalidData:
@@ -95,17 +106,19 @@ internal static class HandshakeClient
         byte[] head = buffer.Slice(0, response.HeaderLength).ToArray();
         long wanted = response.ContentLength >= 0 ? Math.Min(response.ContentLength, MaxErrorBody) : MaxErrorBody;
 
-        // The body ends at Content-Length, at the chunked terminator, or at EOF; never past the cap. A connection that
-        // fails, or a deadline that runs out, while the body is read still reports the rejection, with what arrived:
-        // the status (and its Retry-After) is what the caller acts on.
+        // The body ends at Content-Length, at the chunked terminator, or at EOF; never past the cap nor past
+        // ErrorBodyTimeout. A connection that fails, or a deadline that runs out, while the body is read still reports
+        // the rejection, with what arrived: the status (and its Retry-After) is what the caller acts on.
         byte[] received = Body(buffer, response.HeaderLength, wanted);
+        using var bodyDeadline = new CancellationTokenSource(ErrorBodyTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, bodyDeadline.Token);
         try
         {
             while (!result.IsCompleted && buffer.Length - response.HeaderLength < wanted
                    && !(response.Chunked && EndsChunked(buffer.Slice(response.HeaderLength))))
             {
                 input.AdvanceTo(buffer.Start, buffer.End);
-                result = await ReadAsync(input, cancellationToken).ConfigureAwait(false);
+                result = await ReadAsync(input, linked.Token).ConfigureAwait(false);
                 buffer = result.Buffer;
                 received = Body(buffer, response.HeaderLength, wanted);
             }

@@ -42,7 +42,7 @@ internal static class FeedErrors
 
         C2FeedError error = rejection.StatusCode switch
         {
-            401 => C2FeedError.AuthenticationFailed,
+            401 or 403 => C2FeedError.AuthenticationFailed,
             429 or 503 => C2FeedError.ConnectionRejected,
             _ => C2FeedError.HandshakeFailed,
         };

@@ -14,11 +14,53 @@ internal sealed class InMemoryTransport : ITransport
     private int _aborted;
 
     private readonly PipeWriter _output;
+    private readonly PipeReader _input;
+    private readonly List<(int Count, TaskCompletionSource Done)> _readWaiters = [];
+    private int _reads;
 
     public InMemoryTransport()
     {
         Server = new DuplexPipe(_toServer.Reader, _toClient.Writer);
         _output = new CompletionTrackingWriter(this, _toServer.Writer);
+        _input = new ReadCountingReader(this, _toClient.Reader);
+    }
+
+    /// <summary>How many reads the client has started on <see cref="Input"/>.</summary>
+    public int Reads => Volatile.Read(ref _reads);
+
+    /// <summary>
+    /// Completes once the client has started its <paramref name="count"/>th read: with one write before it, the client
+    /// has taken in everything written so far and waits for more.
+    /// </summary>
+    public Task WaitForReadsAsync(int count)
+    {
+        lock (_readWaiters)
+        {
+            if (_reads >= count)
+            {
+                return Task.CompletedTask;
+            }
+
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _readWaiters.Add((count, done));
+            return done.Task;
+        }
+    }
+
+    private void ReadStarted()
+    {
+        lock (_readWaiters)
+        {
+            _reads++;
+            for (int i = _readWaiters.Count - 1; i >= 0; i--)
+            {
+                if (_readWaiters[i].Count <= _reads)
+                {
+                    _readWaiters[i].Done.TrySetResult();
+                    _readWaiters.RemoveAt(i);
+                }
+            }
+        }
     }
 
     /// <summary>The server's end: <c>Input</c> is what the client sent, <c>Output</c> reaches the client.</summary>
@@ -30,7 +72,7 @@ internal sealed class InMemoryTransport : ITransport
     /// <summary>Whether the client completed its output (a half-close, or the end of the connection).</summary>
     public bool ClientOutputCompleted { get; private set; }
 
-    public PipeReader Input => _toClient.Reader;
+    public PipeReader Input => _input;
 
     public PipeWriter Output => _output;
 
@@ -49,7 +91,7 @@ internal sealed class InMemoryTransport : ITransport
     public ValueTask DisposeAsync()
     {
         Abort();
-        _toClient.Reader.Complete();
+        _input.Complete();
         return ValueTask.CompletedTask;
     }
 
@@ -58,6 +100,25 @@ internal sealed class InMemoryTransport : ITransport
         public PipeReader Input => input;
 
         public PipeWriter Output => output;
+    }
+
+    private sealed class ReadCountingReader(InMemoryTransport owner, PipeReader inner) : PipeReader
+    {
+        public override void AdvanceTo(SequencePosition consumed) => inner.AdvanceTo(consumed);
+
+        public override void AdvanceTo(SequencePosition consumed, SequencePosition examined) => inner.AdvanceTo(consumed, examined);
+
+        public override void CancelPendingRead() => inner.CancelPendingRead();
+
+        public override void Complete(Exception? exception = null) => inner.Complete(exception);
+
+        public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+        {
+            owner.ReadStarted();
+            return inner.ReadAsync(cancellationToken);
+        }
+
+        public override bool TryRead(out ReadResult result) => inner.TryRead(out result);
     }
 
     private sealed class CompletionTrackingWriter(InMemoryTransport owner, PipeWriter inner) : PipeWriter

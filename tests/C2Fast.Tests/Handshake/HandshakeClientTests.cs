@@ -146,6 +146,30 @@ public class HandshakeClientTests
         }
     }
 
+    /// <summary>Adversarial finding: a 100 Continue before the 101 was taken as the final answer.</summary>
+    [Theory]
+    [InlineData("HTTP/1.1 100 Continue\r\n\r\n")]
+    [InlineData("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n")]
+    public async Task UpgradeAsync_InterimAnswersBeforeThe101_SkippedAndTheUpgradeSucceeds(string interim)
+    {
+        var transport = new InMemoryTransport();
+        Task upgrade = Upgrade(transport);
+        string request = await ReadRequestAsync(transport);
+
+        await WriteAsync(transport, interim + "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + $"Sec-WebSocket-Accept: {AcceptFor(KeyOf(request))}\r\n\r\n");
+
+        await upgrade.WaitAsync(Bound);
+    }
+
+    [Fact]
+    public async Task UpgradeAsync_InterimAnswerThenARejection_Rejected()
+    {
+        HandshakeRejection rejection = await RejectedAsync("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+
+        Assert.Equal(403, rejection.StatusCode);
+    }
+
     [Fact]
     public async Task UpgradeAsync_101WithAWrongAccept_InvalidAccept()
     {
@@ -291,6 +315,7 @@ public class HandshakeClientTests
     [InlineData("ffffffffffffffff\r\n{}")]    // negative as a long
     [InlineData("fffffffffffffffff\r\n{}")]   // does not fit a long
     [InlineData("7fffffff")]                  // not even a whole size line
+    [InlineData("7fffffff\r\nabc\r\n0\r\n\r\n")] // adversarial finding: this crashed the de-chunking (ArgumentOutOfRangeException)
     public async Task UpgradeAsync_ChunkedBodyCutShort_RejectedWithoutCodeAndNothingElseThrown(string body)
     {
         HandshakeRejection rejection = await RejectedAsync("HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n", body, close: true);
@@ -319,6 +344,28 @@ public class HandshakeClientTests
         HandshakeRejection rejection = (await FailsAsync(upgrade, HandshakeError.Rejected)).Rejection!;
         Assert.Equal(429, rejection.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(30), rejection.RetryAfter);
+    }
+
+    /// <summary>Adversarial finding: a rejection without Content-Length, the connection held open, became a connect timeout.</summary>
+    [Theory]
+    [InlineData("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\n\r\n", 429)]
+    [InlineData("HTTP/1.1 401 Unauthorized\r\n\r\n{\"code\":\"UNAUTHORIZED\"", 401)]
+    [InlineData("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100\r\n\r\n{}", 503)]
+    public async Task UpgradeAsync_RejectionBodyNeverEndsAndTheServerHoldsTheConnection_RejectedAtTheBodyTimeout(string answer, int status)
+    {
+        var clock = new TestClock();
+        var transport = new InMemoryTransport();
+        Task upgrade = Upgrade(transport, clock: clock);
+        await ReadRequestAsync(transport);
+        await WriteAsync(transport, answer);
+        await clock.WaitForTimerAsync(HandshakeClient.ErrorBodyTimeout, "the body timeout");
+        Assert.False(upgrade.IsCompleted);
+
+        clock.Advance(HandshakeClient.ErrorBodyTimeout);
+
+        HandshakeRejection rejection = (await FailsAsync(upgrade, HandshakeError.Rejected)).Rejection!;
+        Assert.Equal(status, rejection.StatusCode);
+        Assert.Equal(status == 429 ? TimeSpan.FromSeconds(1) : null, rejection.RetryAfter);
     }
 
     [Fact]

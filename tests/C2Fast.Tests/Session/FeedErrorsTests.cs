@@ -14,7 +14,7 @@ public class FeedErrorsTests
     [InlineData(429, C2FeedError.ConnectionRejected)]
     [InlineData(503, C2FeedError.ConnectionRejected)]
     [InlineData(400, C2FeedError.HandshakeFailed)]
-    [InlineData(403, C2FeedError.HandshakeFailed)]
+    [InlineData(403, C2FeedError.AuthenticationFailed)]
     [InlineData(404, C2FeedError.HandshakeFailed)]
     [InlineData(500, C2FeedError.HandshakeFailed)]
     [InlineData(200, C2FeedError.HandshakeFailed)]

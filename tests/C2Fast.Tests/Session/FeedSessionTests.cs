@@ -203,6 +203,42 @@ public class FeedSessionTests
         await again.AcceptConnectedAsync();
     }
 
+    /// <summary>
+    /// Adversarial finding: a frame announced at 60,000 bytes, then one byte at a time, kept the connection "alive"
+    /// forever. Liveness counts complete frames: it is dropped as silent on time.
+    /// </summary>
+    [Fact]
+    public async Task Silence_ServerTricklesAFrameThatNeverCompletes_DroppedAsTimeoutOnTime()
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        (C2FeedClient client, ScriptedServer server) = await ConnectedAsync(Options(clock), connector);
+        await using TestClock.Scope scope = clock.Owning(client);
+        var disconnected = System.Threading.Channels.Channel.CreateUnbounded<C2DisconnectedEventArgs>();
+        client.Disconnected += (_, e) => disconnected.Writer.TryWrite(e);
+
+        // Each write is taken in by the client (its next read has started) before the clock moves on.
+        int reads = server.Transport.Reads;
+        await server.WriteAsync([0x81, 0x7E, 0xEA, 0x60]); // a text frame of 60,000 bytes
+        await server.Transport.WaitForReadsAsync(++reads).WaitAsync(Bound);
+        for (int second = 1; second <= 39; second++)
+        {
+            await server.WriteAsync([(byte)'x']);
+            await server.Transport.WaitForReadsAsync(++reads).WaitAsync(Bound);
+            clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.True(client.IsConnected);
+        for (int second = 40; second <= 45 && !disconnected.Reader.TryPeek(out _); second++)
+        {
+            await server.WriteAsync([(byte)'x']);
+            clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        C2DisconnectedEventArgs lost = await NextAsync(disconnected);
+        Assert.Equal(C2FeedError.Timeout, lost.Error?.Error);
+    }
+
     [Fact]
     public async Task PausedConsumer_SendsAHeartbeatAckEveryPausedAckInterval_AndLosesNothing()
     {
