@@ -6,7 +6,7 @@ namespace C2Fast;
 /// <remarks>
 /// After a loss the client waits, connects again, and restores every subscription, <c>strategy.signal</c> ones with
 /// <c>resume_from</c> = the last seq_id delivered, so nothing is missed and nothing delivered twice. The first
-/// <see cref="C2FeedClient.ConnectAsync"/> is never retried, and a 401 (invalid key) never is.
+/// <see cref="C2FeedClient.ConnectAsync"/> is never retried, and a 401 or 403 never is.
 /// </remarks>
 public sealed record C2ReconnectOptions
 {
@@ -25,7 +25,12 @@ public sealed record C2ReconnectOptions
     /// </summary>
     public TimeSpan RejectionDelay { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Consecutive failed attempts before giving up (the client then completes faulted); null never gives up. Default null.</summary>
+    /// <summary>
+    /// Consecutive failed attempts before giving up (the client then completes faulted); null never gives up. Default
+    /// null. An attempt whose connection ends before it proves healthy (before it delivers anything new and before it
+    /// has been up for <see cref="C2HeartbeatOptions.Interval"/>) counts as failed: the count, and the backoff, start
+    /// again only after a healthy connection.
+    /// </summary>
     public int? MaxAttempts { get; init; }
 
     internal void Validate()

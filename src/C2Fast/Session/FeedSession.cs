@@ -329,6 +329,7 @@ internal sealed class FeedSession : IAsyncDisposable, IFeedMetricsSource
     private async Task SuperviseAsync(FeedConnection connection)
     {
         C2FeedException? error;
+        int attempts = 0; // reconnect attempts since the last connection that proved healthy
         try
         {
             while (true)
@@ -339,7 +340,12 @@ internal sealed class FeedSession : IAsyncDisposable, IFeedMetricsSource
                     break;
                 }
 
-                (FeedConnection? next, C2FeedException? last) = await ReconnectAsync(error).ConfigureAwait(false);
+                if (connection.Handler.ProvedHealthy(_options.Heartbeat.Interval))
+                {
+                    attempts = 0;
+                }
+
+                (FeedConnection? next, C2FeedException? last, attempts) = await ReconnectAsync(error, attempts).ConfigureAwait(false);
                 if (next is null)
                 {
                     error = last ?? error;
@@ -373,12 +379,17 @@ internal sealed class FeedSession : IAsyncDisposable, IFeedMetricsSource
         return error;
     }
 
-    /// <summary>Attempts until one succeeds (its connection), or the session gives up (null, with the last failure).</summary>
-    private async Task<(FeedConnection? Connection, C2FeedException? Last)> ReconnectAsync(C2FeedException lost)
+    /// <summary>
+    /// Attempts until one succeeds (its connection), or the session gives up (null, with the last failure). Attempts are
+    /// numbered on from <paramref name="attemptsSoFar"/>: the count (and the backoff) starts again only after a
+    /// connection proved healthy. Returns the number of the last attempt made.
+    /// </summary>
+    private async Task<(FeedConnection? Connection, C2FeedException? Last, int Attempts)> ReconnectAsync(C2FeedException lost, int attemptsSoFar)
     {
         C2FeedException last = lost;
         C2FeedException? lastAttempt = null;
-        for (int attempt = 1; _options.Reconnect.MaxAttempts is not int max || attempt <= max; attempt++)
+        int attempt = attemptsSoFar + 1;
+        for (; _options.Reconnect.MaxAttempts is not int max || attempt <= max; attempt++)
         {
             TimeSpan delay = _reconnect.Delay(attempt, last, Random.Shared.NextDouble());
             Log.Reconnecting(_context.Logger, attempt, delay, last.Error);
@@ -394,11 +405,11 @@ internal sealed class FeedSession : IAsyncDisposable, IFeedMetricsSource
                 FeedConnection connection = await OpenAsync(SessionState.Reconnecting, _stop.Token).ConfigureAwait(false);
                 Interlocked.Increment(ref _context.Counters.Reconnects);
                 await RestoreSubscriptionsAsync().ConfigureAwait(false);
-                return (connection, null);
+                return (connection, null, attempt);
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested || Closing)
             {
-                return (null, null);
+                return (null, null, attempt);
             }
             catch (C2FeedException ex)
             {
@@ -406,12 +417,12 @@ internal sealed class FeedSession : IAsyncDisposable, IFeedMetricsSource
                 lastAttempt = ex;
                 if (ex.Error == C2FeedError.AuthenticationFailed)
                 {
-                    return (null, ex); // an invalid key stays invalid: never retried in a loop
+                    return (null, ex, attempt); // an invalid key stays invalid: never retried in a loop
                 }
             }
         }
 
-        return (null, lastAttempt);
+        return (null, lastAttempt, attempt - 1);
     }
 
     /// <summary>

@@ -24,6 +24,8 @@ internal sealed class SessionMessageHandler : IMessageHandler
     private readonly TimeProvider _time;
     private readonly TaskCompletionSource<string?> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _shedding;
+    private bool _deliveredNew;   // something not seen before was handed to the application on this connection
+    private long _connectedAt;    // timestamp of connection.connected; 0 before it
 
     public SessionMessageHandler(SessionContext session)
     {
@@ -34,6 +36,15 @@ internal sealed class SessionMessageHandler : IMessageHandler
 
     /// <summary>Completes with the connection id when <c>connection.connected</c> arrives.</summary>
     public Task<string?> Connected => _connected.Task;
+
+    /// <summary>
+    /// Whether this connection proved healthy: it delivered something new, or it stayed up for
+    /// <paramref name="minimumUptime"/> after <c>connection.connected</c>. One that failed sooner, having only replayed
+    /// what was already delivered, counts as a failed reconnect attempt (a server that accepts and then breaks every
+    /// connection must not be retried forever). Read after the loop ended.
+    /// </summary>
+    public bool ProvedHealthy(TimeSpan minimumUptime)
+        => _deliveredNew || (_connectedAt != 0 && _time.GetElapsedTime(_connectedAt) >= minimumUptime);
 
     /// <summary>What the inline handler threw, when it did (the loop then stopped).</summary>
     public Exception? Failure { get; private set; }
@@ -94,6 +105,11 @@ internal sealed class SessionMessageHandler : IMessageHandler
                 _counters.Gaps++;
                 return Deliver(payload, envelope, AnnounceGap(payload, envelope));
             case MessageType.ConnectionConnected:
+                if (_connectedAt == 0)
+                {
+                    _connectedAt = _time.GetTimestamp();
+                }
+
                 _connected.TrySetResult(EnvelopeText.Decode(payload, envelope.Id));
                 return MessageAction.Continue;
             case MessageType.SubscriptionAck:
@@ -150,6 +166,7 @@ internal sealed class SessionMessageHandler : IMessageHandler
 
     private MessageAction Deliver(ReadOnlySpan<byte> payload, in Envelope envelope, long? strategyId)
     {
+        _deliveredNew = true;
         if (_session.Queues is { } queues)
         {
             return queues.Deliver(payload, envelope, strategyId) ? MessageAction.Continue : MessageAction.Pause;

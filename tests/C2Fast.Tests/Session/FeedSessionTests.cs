@@ -161,6 +161,86 @@ public class FeedSessionTests
         await third.AcceptConnectedAsync();
     }
 
+    /// <summary>
+    /// Adversarial finding: every connection upgraded, said connection.connected, replayed what was already delivered
+    /// and then broke the protocol; the attempt counter reset on each upgrade, so --max-retries 2 never ended. Now such
+    /// a connection counts as a failed attempt and the backoff keeps growing.
+    /// </summary>
+    [Fact]
+    public async Task Reconnect_EveryConnectionFailsBeforeProvingHealthy_CountsAsFailedAttemptsAndGivesUp()
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        C2FeedOptions options = Options(clock) with { Reconnect = Options(clock).Reconnect with { MaxAttempts = 2, MaxDelay = TimeSpan.FromSeconds(8) } };
+        (C2FeedClient client, ScriptedServer server) = await ConnectedAsync(options, connector);
+        await using TestClock.Scope scope = clock.Owning(client);
+        var reconnecting = System.Threading.Channels.Channel.CreateUnbounded<C2ReconnectingEventArgs>();
+        client.Reconnecting += (_, e) => reconnecting.Writer.TryWrite(e);
+        await SubscribeAsync(client, server, 101);
+        await server.SendSignalAsync(101, 1); // new: this connection proved healthy
+        using (C2FeedMessage first = await ReadOneAsync(client.Partitions[0]))
+        {
+            Assert.Equal(1, first.SeqId);
+        }
+
+        for (int attempt = 1; attempt <= 2; attempt++)
+        {
+            await server.WriteAsync([0x83, 0x01, (byte)'x']); // a reserved opcode: protocol violation
+            server.Transport.ServerClose(); // and gone, without answering the client's close 1002
+            C2ReconnectingEventArgs next = await NextAsync(reconnecting);
+            Assert.Equal(attempt, next.Attempt);
+            Assert.Equal(C2FeedError.ProtocolViolation, next.LastError?.Error);
+            TimeSpan cap = TimeSpan.FromSeconds(attempt); // base 1 s × 2^(attempt-1): the backoff grows
+            clock.Advance(await clock.WaitForTimerAsync(d => d <= cap, $"backoff {attempt}"));
+            (server, _) = await connector.NextAsync();
+            await server.AcceptConnectedAsync();
+            JsonElement resubscribe = await server.AckNextRequestAsync();
+            Assert.Equal("1", resubscribe.GetProperty("payload").GetProperty("resume_from").GetString());
+            await server.SendHeartbeatAsync();
+            await server.SendSignalAsync(101, 1); // a replay of what was delivered: nothing new
+        }
+
+        await server.WriteAsync([0x83, 0x01, (byte)'x']);
+        server.Transport.ServerClose();
+        var error = await Assert.ThrowsAsync<C2FeedException>(() => client.Completion.WaitAsync(Bound));
+        Assert.Equal(C2FeedError.ProtocolViolation, error.Error);
+        Assert.False(reconnecting.Reader.TryRead(out _));
+        Assert.False(connector.HasPending);
+        Assert.Equal(2, client.GetStatistics().DuplicatesDiscarded);
+    }
+
+    [Fact]
+    public async Task Reconnect_AConnectionThatDeliversSomethingNew_StartsTheAttemptCountAgain()
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        C2FeedOptions options = Options(clock) with { Reconnect = Options(clock).Reconnect with { MaxAttempts = 1 } };
+        (C2FeedClient client, ScriptedServer server) = await ConnectedAsync(options, connector);
+        await using TestClock.Scope scope = clock.Owning(client);
+        var reconnecting = System.Threading.Channels.Channel.CreateUnbounded<C2ReconnectingEventArgs>();
+        client.Reconnecting += (_, e) => reconnecting.Writer.TryWrite(e);
+        await SubscribeAsync(client, server, 101);
+
+        for (long seq = 1; seq <= 3; seq++)
+        {
+            await server.SendSignalAsync(101, seq); // new each time
+            using (C2FeedMessage message = await ReadOneAsync(client.Partitions[0]))
+            {
+                Assert.Equal(seq, message.SeqId);
+            }
+
+            server.Transport.ServerClose();
+            C2ReconnectingEventArgs next = await NextAsync(reconnecting);
+            Assert.Equal(1, next.Attempt); // never 2: with MaxAttempts = 1 that would have ended the feed
+            clock.Advance(await clock.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(1), "the first backoff"));
+            (server, _) = await connector.NextAsync();
+            await server.AcceptConnectedAsync();
+            await server.AckNextRequestAsync();
+        }
+
+        Assert.True(client.IsConnected);
+    }
+
     [Fact]
     public async Task Reconnect_After401_NeverTriesAgainAndCompletesFaulted()
     {
