@@ -28,7 +28,7 @@ public enum C2FeedError
     /// <summary>The server broke RFC 6455 framing; the client sent close 1002 (protocol error).</summary>
     ProtocolViolation,
 
-    /// <summary>A text message was not valid UTF-8; the client sent close 1007. (An invalid close reason is a <see cref="ProtocolViolation"/>, close 1002.)</summary>
+    /// <summary>A text message, or the reason of the server's close frame, was not valid UTF-8; the client sent close 1007.</summary>
     InvalidUtf8,
 
     /// <summary>A message exceeded the configured maximum size; the client sent close 1009.</summary>

@@ -31,7 +31,7 @@ internal static class FrameErrors
 
     public static int CloseCode(FrameError error) => error switch
     {
-        FrameError.InvalidUtf8 => InvalidPayload,
+        FrameError.InvalidUtf8 or FrameError.InvalidCloseReasonUtf8 => InvalidPayload, // RFC 6455 §7.4.1: 1007 names the fault
         FrameError.MessageTooBig => MessageTooBig,
         _ => ProtocolError,
     };

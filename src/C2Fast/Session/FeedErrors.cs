@@ -72,7 +72,7 @@ internal static class FeedErrors
             case EngineEnd.ProtocolError:
                 C2FeedError error = outcome.Error switch
                 {
-                    FrameError.InvalidUtf8 => C2FeedError.InvalidUtf8,
+                    FrameError.InvalidUtf8 or FrameError.InvalidCloseReasonUtf8 => C2FeedError.InvalidUtf8,
                     FrameError.MessageTooBig => C2FeedError.MessageTooBig,
                     _ => C2FeedError.ProtocolViolation,
                 };

@@ -380,10 +380,10 @@ public class FramingConformanceTests
     }
 
     [Fact]
-    public async Task Close_InvalidUtf8Reason_Fails1002()
+    public async Task Close_InvalidUtf8Reason_Fails1007()
     {
         ScenarioResult result = await ClientHarness.RunAsync(peer => peer.WriteAsync(TestFrames.Server(TestFrames.OpClose, [0x03, 0xE8, 0xC0, 0xAF])).AsTask(), echoClose: false);
-        AssertFailed(result, C2FeedError.ProtocolViolation, 1002);
+        AssertFailed(result, C2FeedError.InvalidUtf8, 1007);
     }
 
     [Theory]

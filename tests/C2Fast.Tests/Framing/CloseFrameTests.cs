@@ -81,11 +81,11 @@ public class CloseFrameTests
     }
 
     [Fact]
-    public void TryParse_InvalidUtf8Reason_ProtocolError()
+    public void TryParse_InvalidUtf8Reason_InvalidPayload1007()
     {
         Assert.False(CloseFrame.TryParse(Payload(1000, [0x41, 0xC0, 0xAF]), out _, out FrameError error));
         Assert.Equal(FrameError.InvalidCloseReasonUtf8, error);
-        Assert.Equal(1002, FrameErrors.CloseCode(error));
+        Assert.Equal(1007, FrameErrors.CloseCode(error)); // adversarial finding: 1002 did not name the fault
     }
 
     [Fact]

@@ -109,7 +109,7 @@ public class FrameHeaderParserTests
     [InlineData(FrameError.ReservedBitsSet, 1002, C2FeedError.ProtocolViolation)]
     [InlineData(FrameError.MaskedServerFrame, 1002, C2FeedError.ProtocolViolation)]
     [InlineData(FrameError.InvalidCloseCode, 1002, C2FeedError.ProtocolViolation)]
-    [InlineData(FrameError.InvalidCloseReasonUtf8, 1002, C2FeedError.ProtocolViolation)]
+    [InlineData(FrameError.InvalidCloseReasonUtf8, 1007, C2FeedError.InvalidUtf8)]
     [InlineData(FrameError.InvalidUtf8, 1007, C2FeedError.InvalidUtf8)]
     [InlineData(FrameError.MessageTooBig, 1009, C2FeedError.MessageTooBig)]
     public void FrameErrors_MapToCloseCodeAndFeedError(object reason, int closeCode, C2FeedError feedError)
