@@ -11,7 +11,7 @@ public class StreamProcessTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    private static async Task<(int Exit, string[] Lines, string Error)> RunStreamAsync(string? apiKey, params string[] args)
+    internal static async Task<(int Exit, string[] Lines, string Error)> RunStreamAsync(string? apiKey, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, StandardOutputEncoding = Encoding.UTF8 };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "C2Fast.Cli.dll"));
