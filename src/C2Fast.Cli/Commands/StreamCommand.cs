@@ -36,7 +36,7 @@ internal sealed class StreamCommand
     private readonly Option<long?> _maxMessages = new("--max-messages") { Description = "Stop after printing N messages." };
     private readonly Option<double?> _duration = new("--duration") { Description = "Stop after S seconds." };
     private readonly Option<FileInfo?> _caFile = new("--ca-file") { Description = "Also trust this CA certificate (PEM), e.g. the one `c2fast simulate --tls` prints." };
-    private readonly Option<double?> _heartbeatTimeout = new("--heartbeat-timeout") { Description = "Treat the connection as dead after S seconds without any frame (default 40)." };
+    private readonly Option<double?> _heartbeatTimeout = new("--heartbeat-timeout") { Description = "Treat the connection as dead after S seconds without a complete frame (default 40)." };
     private readonly Option<int?> _maxMessageSize = new("--max-message-size") { Description = "Largest message accepted, in bytes (default 16 MiB)." };
     private readonly Option<FileInfo?> _apiKeyFile = new("--api-key-file") { Description = "Read the API key from this file instead of the C2_API_KEY environment variable." };
     private readonly Option<bool> _noReconnect = new("--no-reconnect") { Description = "End on the first lost connection instead of reconnecting." };
