@@ -192,6 +192,14 @@ internal static partial class EnvelopeParser
             return OperationStatus.DestinationTooSmall;
         }
 
+        if (!range.IsEscaped)
+        {
+            // As for one span: an unescaped string is its bytes (the same answer whatever the segmentation).
+            message.Slice(range.Start, range.Length).CopyTo(destination);
+            bytesWritten = range.Length;
+            return OperationStatus.Done;
+        }
+
         var reader = new Utf8JsonReader(message.Slice(range.Start - 1, range.Length + 2));
         return CopyString(ref reader, destination, out bytesWritten);
     }
