@@ -123,7 +123,9 @@ internal static class HandshakeResponseParser
             }
             else if (NameIs(name, "Content-Length"u8))
             {
-                if (!System.Buffers.Text.Utf8Parser.TryParse(value, out long length, out int used) || used != value.Length || length < 0)
+                // RFC 9110 §8.6: 1*DIGIT, nothing else (Utf8Parser alone would take a sign).
+                if (value.IsEmpty || value.ContainsAnyExceptInRange((byte)'0', (byte)'9')
+                    || !System.Buffers.Text.Utf8Parser.TryParse(value, out long length, out int used) || used != value.Length)
                 {
                     return Invalid(HandshakeError.MalformedHeader, ref response);
                 }

@@ -76,6 +76,27 @@ public class HandshakeResponseParserTests
         Assert.Equal((HandshakeError)expected, response.Error);
     }
 
+    /// <summary>RFC 9110 §8.6: Content-Length is 1*DIGIT. A sign was taken (found by the handshake fuzz target).</summary>
+    [Theory]
+    [InlineData("+7")]
+    [InlineData("-1")]
+    [InlineData("7a")]
+    [InlineData("0x7")]
+    [InlineData("")]
+    [InlineData("99999999999999999999")]
+    public void TryParse_ContentLengthNotDigits_MalformedHeader(string value)
+    {
+        Assert.Equal(OperationStatus.InvalidData, Parse($"HTTP/1.1 401 Unauthorized\r\nContent-Length: {value}\r\n\r\n", out HandshakeResponse response));
+        Assert.Equal(HandshakeError.MalformedHeader, response.Error);
+    }
+
+    [Fact]
+    public void TryParse_ContentLengthDigits_Taken()
+    {
+        Assert.Equal(OperationStatus.Done, Parse("HTTP/1.1 401 Unauthorized\r\nContent-Length:  007 \r\n\r\n", out HandshakeResponse response));
+        Assert.Equal(7, response.ContentLength);
+    }
+
     [Theory]
     [InlineData("HTTP/1.1 10 Switching\r\n")]
     [InlineData("HTTP/2 101 Switching\r\n")]
