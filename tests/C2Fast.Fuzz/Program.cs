@@ -24,6 +24,7 @@ internal static class Program
 
         if (args.Length >= 3 && args[0] == "replay")
         {
+            GiveTraceSomewhereToWrite();
             return Replay(Target(args[1]), args[2..]);
         }
 
@@ -46,6 +47,16 @@ internal static class Program
 
         Console.Error.WriteLine("usage: C2Fast.Fuzz TARGET | --list | replay TARGET PATH... | seeds DIR");
         return 2;
+    }
+
+    // An instrumented C2Fast.dll (out/publish) writes every branch to the AFL map, which only Fuzzer.Run sets up:
+    // without AFL it needs a map of its own, or the first branch writes through a null pointer.
+    private static unsafe void GiveTraceSomewhereToWrite()
+    {
+        if (SharpFuzz.Common.Trace.SharedMem == null)
+        {
+            SharpFuzz.Common.Trace.SharedMem = (byte*)System.Runtime.InteropServices.NativeMemory.AllocZeroed(1 << 16);
+        }
     }
 
     private static IFuzzTarget Target(string name)
