@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Pipelines;
 using System.Numerics;
 using System.Reflection;
 using C2Fast.Diagnostics;
@@ -232,6 +233,7 @@ internal sealed class ReceivePathTarget : IFuzzTarget
         int assembly = ((byte[])AssemblyField.GetValue(engine)!).Length;
         int replies = ((byte[])RepliesField.GetValue(engine)!).Length;
         Bounded(engine.DisposeAsync(), "disposing the engine");
+        AwaitStopCallback(transport);
         Bounded(transport.DisposeAsync(), "disposing the transport");
         long unconsumed = transport.UnconsumedBytes;
         Bounded(context.Events.DisposeAsync(), "draining the events");
@@ -245,6 +247,29 @@ internal sealed class ReceivePathTarget : IFuzzTarget
         }
 
         return new Observed(config, outcome, recorder.Messages, delivered, stream.Written.ToArray(), counters, raised, assembly, replies, unconsumed);
+    }
+
+    // Disposing the engine wakes its (finished) loop with CancelPendingRead from a pool thread. Under AFL that callback,
+    // instrumented code on another thread, would land in the next run's coverage; so the run ends only once the
+    // cancellation is visible on the pipe (bounded).
+    private static void AwaitStopCallback(TransportConnection transport)
+    {
+        var spin = default(SpinWait);
+        long deadline = Environment.TickCount64 + (long)HangBound.TotalMilliseconds;
+        while (true)
+        {
+            if (transport.Input.TryRead(out ReadResult result))
+            {
+                transport.Input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                if (result.IsCanceled)
+                {
+                    return;
+                }
+            }
+
+            Invariant.True(Environment.TickCount64 < deadline, $"disposing the engine did not cancel its pipe's read within {HangBound.TotalSeconds} s");
+            spin.SpinOnce();
+        }
     }
 
     private static void Bounded(ValueTask task, string what)
