@@ -49,11 +49,12 @@ internal sealed class SoakCommand
     private readonly Option<bool> _quick = new("--quick") { Description = "A smoke run: 20 s, heartbeat 1 s + 2 s grace, faults every 1.5 s, fast reconnects; flatness not judged." };
     private readonly Option<FileInfo?> _json = new("--json") { Description = "Also write the report (settings, faults, samples, figures, verdict) to this JSON file." };
     private readonly Option<bool> _verbose = new("--verbose") { Description = "Print the client's events (connects, disconnects, gaps, long stalls) as they happen." };
+    private readonly Option<bool> _dryRun = new("--dry-run") { Description = "Print the fault schedule the seed gives (kind, pause before it, duration) and exit." };
 
     public SoakCommand()
     {
         Command = new Command("soak", "Soak test: an hour against the simulator with random faults, a stalling consumer and the real 30 s heartbeat; checks exactly-once delivery, heartbeat acks and flat memory, threads and handles.\n\n" + Help);
-        foreach (Option option in new Option[] { _duration, _seed, _heartbeatInterval, _heartbeatGrace, _signalRate, _strategies, _sampleInterval, _faultEvery, _faults, _maxDowntime, _stallEvery, _transport, _partitions, _capacity, _quick, _json, _verbose })
+        foreach (Option option in new Option[] { _duration, _seed, _heartbeatInterval, _heartbeatGrace, _signalRate, _strategies, _sampleInterval, _faultEvery, _faults, _maxDowntime, _stallEvery, _transport, _partitions, _capacity, _quick, _json, _verbose, _dryRun })
         {
             Command.Options.Add(option);
         }
@@ -167,6 +168,18 @@ internal sealed class SoakCommand
         if (result.GetValue(_seed) is null)
         {
             plan = plan with { CommandLine = plan.CommandLine + " --seed " + plan.Seed.ToString(CultureInfo.InvariantCulture) };
+        }
+
+        if (result.GetValue(_dryRun))
+        {
+            await output.WriteLineAsync($"fault schedule of seed {plan.Seed} (pauses count from the end of the previous fault's effect):").ConfigureAwait(false);
+            foreach (SoakFault fault in SoakFaultSchedule.Create(plan.Seed, plan.Faults, plan.Duration))
+            {
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"  {fault.Index,4}  after {fault.After.TotalSeconds,7:0.000} s  {SoakFaultKinds.Name(fault.Kind),-10}{(fault.Duration > TimeSpan.Zero ? $"  {fault.Duration.TotalSeconds:0.000} s" : "")}")).ConfigureAwait(false);
+            }
+
+            return 0;
         }
 
         SoakReport report = await new SoakRunner(plan, error).RunAsync(cancellationToken).ConfigureAwait(false);

@@ -372,14 +372,14 @@ internal sealed class SoakRunner(SoakPlan plan, TextWriter log)
             case SoakFaultKind.Stall:
                 live!.Stall(fault.Duration);
                 await Task.WhenAny(live.Completion, Task.Delay(fault.Duration + TimeSpan.FromSeconds(1), cancellationToken)).ConfigureAwait(false);
-                return (Stopwatch.GetElapsedTime(started), live.Completion.IsCompleted
+                return (Stopwatch.GetElapsedTime(started), RunEnded(live, cancellationToken) ? $"the run ended during the {Seconds(fault.Duration)} s stall" : live.Completion.IsCompleted
                     ? $"the connection ended during a {Seconds(fault.Duration)} s stall, shorter than the {Seconds(plan.SilenceTimeout)} s silence timeout"
                     : $"stalled {Seconds(fault.Duration)} s; the connection survived");
             case SoakFaultKind.LongStall:
                 live!.Stall(fault.Duration);
                 await Task.WhenAny(live.Completion, Task.Delay(fault.Duration + TimeSpan.FromSeconds(1), cancellationToken)).ConfigureAwait(false);
                 TimeSpan effect = Stopwatch.GetElapsedTime(started);
-                return (effect, live.Completion.IsCompleted
+                return (effect, RunEnded(live, cancellationToken) ? $"the run ended during the {Seconds(fault.Duration)} s stall" : live.Completion.IsCompleted
                     ? $"stalled {Seconds(fault.Duration)} s; the client gave the connection up after {effect.TotalSeconds:0.0} s"
                     : $"stalled {Seconds(fault.Duration)} s; the connection outlived the stall (the read loop may have been paused by a consumer stall)");
             default:
@@ -388,6 +388,9 @@ internal sealed class SoakRunner(SoakPlan plan, TextWriter log)
                 return (Stopwatch.GetElapsedTime(started), $"restarted after {Seconds(fault.Duration)} s down (start {simulator.Starts})");
         }
     }
+
+    private static bool RunEnded(C2SimulatorConnection connection, CancellationToken cancellationToken) =>
+        cancellationToken.IsCancellationRequested && !connection.Completion.IsCompleted;
 
     private static async Task<(TimeSpan, string)> EndedAsync(C2SimulatorConnection connection, TimeSpan limit, string what)
     {
