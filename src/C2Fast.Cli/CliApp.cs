@@ -15,6 +15,8 @@ internal static class CliApp
         root.Subcommands.Add(new BenchCommand().Command);
         root.Subcommands.Add(new BenchChartCommand().Command);
         root.Subcommands.Add(new BenchClientCommand().Command);
+        root.Subcommands.Add(new SoakCommand().Command);
+        root.Subcommands.Add(new SoakClientCommand().Command);
         return root;
     }
 }

@@ -56,7 +56,16 @@ public sealed class C2Simulator : IAsyncDisposable
         Options = options ?? new C2SimulatorOptions();
         Options.Validate();
         _core = new SimulatorCore(Options, TimeProvider.System);
+        _core.ConnectionEnded = connection => ConnectionEnded?.Invoke(this, connection);
     }
+
+    /// <summary>
+    /// Raised once per connection when it has ended (close handshake done, dropped, reset or failed), before its
+    /// <see cref="C2SimulatorConnection.Completion"/> completes, on the connection's own thread: keep the handler short.
+    /// Its final counters (<see cref="C2SimulatorConnection.HeartbeatsSent"/>, <see cref="C2SimulatorConnection.UnackedHeartbeatAge"/>, …)
+    /// are readable then. A handler that throws is counted in <see cref="C2SimulatorCounters.InternalErrors"/>.
+    /// </summary>
+    public event EventHandler<C2SimulatorConnection>? ConnectionEnded;
 
     /// <summary>The options this simulator runs with.</summary>
     public C2SimulatorOptions Options { get; }

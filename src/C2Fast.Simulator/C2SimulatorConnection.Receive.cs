@@ -55,7 +55,7 @@ public sealed partial class C2SimulatorConnection
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException
-                                       or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
+                                       or Microsoft.AspNetCore.Connections.ConnectionAbortedException or System.Net.Sockets.SocketException)
         {
             return new ReceiveEnd(ReceiveEndKind.Lost);
         }
@@ -227,6 +227,7 @@ public sealed partial class C2SimulatorConnection
                 Volatile.Write(ref _lastAckTicks, now);
                 Interlocked.Increment(ref _acksReceived);
                 _core.Stats.Increment(ref _core.Stats.AcksReceived);
+                NoteHeartbeatAck(now);
                 if (_heartbeatSendTimes.TryDequeue(out var sent))
                 {
                     _core.Stats.RoundTrip(now - sent);

@@ -78,7 +78,7 @@ public sealed partial class C2SimulatorConnection
             return SendEnd.Failed;
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException
-                                       or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
+                                       or Microsoft.AspNetCore.Connections.ConnectionAbortedException or System.Net.Sockets.SocketException)
         {
             return SendEnd.Failed;
         }
@@ -167,7 +167,9 @@ public sealed partial class C2SimulatorConnection
             await FlushAsync(cancellationToken).ConfigureAwait(false);
             if (heartbeat)
             {
-                _heartbeatSendTimes.Enqueue(Stopwatch.GetTimestamp());
+                var now = Stopwatch.GetTimestamp();
+                _heartbeatSendTimes.Enqueue(now);
+                NoteHeartbeatsSent(1, now);
             }
 
             for (var i = 0; i < frame.Length; i++)
@@ -228,6 +230,7 @@ public sealed partial class C2SimulatorConnection
         if (_batchHeartbeats > 0)
         {
             var now = Stopwatch.GetTimestamp();
+            NoteHeartbeatsSent(_batchHeartbeats, now);
             for (; _batchHeartbeats > 0; _batchHeartbeats--)
             {
                 _heartbeatSendTimes.Enqueue(now);
@@ -290,6 +293,7 @@ public sealed partial class C2SimulatorConnection
             var deadline = Math.Max(Volatile.Read(ref _lastAckTicks), Volatile.Read(ref _stallEndedTicks)) + windowTicks;
             if (enforcing && now >= deadline)
             {
+                _core.Stats.Increment(ref _core.Stats.HeartbeatAckTimeouts);
                 Close(_core.Options.HeartbeatMissCloseCode, "Heartbeat ack not received");
                 return;
             }
@@ -390,6 +394,11 @@ public sealed partial class C2SimulatorConnection
                     for (var i = 0; i < counts.Heartbeats; i++)
                     {
                         _heartbeatSendTimes.Enqueue(now);
+                    }
+
+                    if (counts.Heartbeats > 0)
+                    {
+                        NoteHeartbeatsSent(counts.Heartbeats, now);
                     }
 
                     await _transport.WriteAsync(buffer.AsMemory(0, written), cancellationToken).ConfigureAwait(false);

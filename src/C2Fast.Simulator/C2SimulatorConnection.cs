@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net.Sockets;
 using System.Threading.Channels;
 using C2Fast.Simulator.Connections;
 using C2Fast.Simulator.Hosting;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 
 namespace C2Fast.Simulator;
@@ -43,6 +45,11 @@ public sealed partial class C2SimulatorConnection
     private bool _ended;
     private int _closeCode;
     private bool _floodStarted;
+    private readonly Lock _heartbeatGate = new();
+    private long _heartbeatsSent;     // under _heartbeatGate
+    private long _heartbeatsAcked;    // under _heartbeatGate
+    private long _oldestUnackedTicks; // under _heartbeatGate: send time of the oldest heartbeat no ack followed yet
+    private long _endedTicks;         // 0 while the connection runs
 
     internal C2SimulatorConnection(SimulatorCore core, HttpContext context, Stream transport)
     {
@@ -73,6 +80,58 @@ public sealed partial class C2SimulatorConnection
     /// <summary><c>heartbeat.ack</c>s received so far.</summary>
     public long AcksReceived => Volatile.Read(ref _acksReceived);
 
+    /// <summary>Heartbeats written to the transport so far.</summary>
+    public long HeartbeatsSent
+    {
+        get
+        {
+            lock (_heartbeatGate)
+            {
+                return _heartbeatsSent;
+            }
+        }
+    }
+
+    /// <summary>Heartbeats followed by a <c>heartbeat.ack</c>: an ack acknowledges every heartbeat sent before it.</summary>
+    public long HeartbeatsAcked
+    {
+        get
+        {
+            lock (_heartbeatGate)
+            {
+                return _heartbeatsAcked;
+            }
+        }
+    }
+
+    /// <summary>
+    /// How long the oldest heartbeat that no ack followed has been waiting: until the connection ended once it has,
+    /// until now while it runs; <see langword="null"/> when every heartbeat sent was acked.
+    /// </summary>
+    /// <remarks>
+    /// A heartbeat written just before the connection was cut cannot have been acked: its age is small. An old one
+    /// means the client stopped acking.
+    /// </remarks>
+    public TimeSpan? UnackedHeartbeatAge
+    {
+        get
+        {
+            lock (_heartbeatGate)
+            {
+                if (_heartbeatsSent == _heartbeatsAcked)
+                {
+                    return null;
+                }
+
+                var end = Volatile.Read(ref _endedTicks);
+                return Stopwatch.GetElapsedTime(_oldestUnackedTicks, end != 0 ? end : Stopwatch.GetTimestamp());
+            }
+        }
+    }
+
+    /// <summary>When the connection ended; <see langword="null"/> while it runs.</summary>
+    public DateTimeOffset? EndedAt { get; private set; }
+
     /// <summary>Channel subscriptions (channel + strategy pairs) held now.</summary>
     public int SubscriptionCount
     {
@@ -93,6 +152,44 @@ public sealed partial class C2SimulatorConnection
 
     /// <summary>Aborts TCP now, without a close frame (the fault "connection lost"); data still queued in the server may be lost.</summary>
     public void Drop() => Abort(countDrop: true);
+
+    /// <summary>
+    /// Resets TCP now (an abortive close: SO_LINGER 0, so the client gets an RST, not a FIN), without a close frame;
+    /// data still queued in the server is lost. Counted in <see cref="C2SimulatorCounters.Resets"/> and
+    /// <see cref="C2SimulatorCounters.Drops"/>.
+    /// </summary>
+    public void Reset()
+    {
+        lock (_abortGate)
+        {
+            if (_aborted || _ended)
+            {
+                return;
+            }
+
+            _aborted = true;
+            _core.Stats.Increment(ref _core.Stats.Drops);
+            _core.Stats.Increment(ref _core.Stats.Resets);
+
+            // Kestrel's own abort shuts the socket down first (a FIN); closing it here with linger 0 sends the RST
+            // alone. Kestrel's loops then see the socket closed and end the connection.
+            if (_context.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
+            {
+                try
+                {
+                    socket.Close(timeout: 0);
+                }
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+                {
+                    // Already gone: the abort below ends the connection all the same.
+                }
+            }
+
+            _context.Abort();
+        }
+
+        _loops.Cancel();
+    }
 
     /// <summary>Closes TCP without a close frame after <paramref name="messages"/> more messages are sent (and flushed).</summary>
     /// <param name="messages">Messages to send first (0 = before the next one).</param>
@@ -248,6 +345,9 @@ public sealed partial class C2SimulatorConnection
                 _ended = true;
             }
 
+            Volatile.Write(ref _endedTicks, Stopwatch.GetTimestamp());
+            EndedAt = _core.Time.GetUtcNow();
+
             await _loops.CancelAsync().ConfigureAwait(false);
             _outbox.Writer.TryComplete();
             await IgnoreFailure(send).ConfigureAwait(false);
@@ -257,8 +357,44 @@ public sealed partial class C2SimulatorConnection
             RemoveSubscriptions();
             _core.Connections.TryRemove(Id, out _);
             _core.Stats.Add(ref _core.Stats.ActiveConnections, -1);
+            _core.OnConnectionEnded(this);
             _completion.TrySetResult();
         }
+    }
+
+    /// <summary>Records heartbeats handed to the transport at <paramref name="ticks"/>.</summary>
+    private void NoteHeartbeatsSent(long count, long ticks)
+    {
+        lock (_heartbeatGate)
+        {
+            if (_heartbeatsSent == _heartbeatsAcked)
+            {
+                _oldestUnackedTicks = ticks;
+            }
+
+            _heartbeatsSent += count;
+        }
+    }
+
+    /// <summary>An ack arrived at <paramref name="ticks"/>: every heartbeat sent before it is acked.</summary>
+    private void NoteHeartbeatAck(long ticks)
+    {
+        long acked;
+        long delay;
+        lock (_heartbeatGate)
+        {
+            acked = _heartbeatsSent - _heartbeatsAcked;
+            if (acked == 0)
+            {
+                return; // a keep-alive ack (a paused client's) with nothing outstanding
+            }
+
+            delay = ticks - _oldestUnackedTicks;
+            _heartbeatsAcked = _heartbeatsSent;
+        }
+
+        _core.Stats.Add(ref _core.Stats.HeartbeatsAcked, acked);
+        _core.Stats.HeartbeatAckDelay(delay);
     }
 
     private void Enqueue(in Outbound item)

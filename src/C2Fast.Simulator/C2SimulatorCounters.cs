@@ -33,6 +33,19 @@ public sealed record C2SimulatorCounters
     /// <summary><c>heartbeat.ack</c>s received.</summary>
     public long AcksReceived { get; init; }
 
+    /// <summary>
+    /// Heartbeats followed by a <c>heartbeat.ack</c> on their connection: an ack acknowledges every heartbeat sent
+    /// before it that no earlier ack did. <see cref="HeartbeatsSent"/> minus this is what was never acked (counted
+    /// per connection by <see cref="C2SimulatorConnection.UnackedHeartbeatAge"/>).
+    /// </summary>
+    public long HeartbeatsAcked { get; init; }
+
+    /// <summary>Connections the server closed because no <c>heartbeat.ack</c> arrived within interval + grace.</summary>
+    public long HeartbeatAckTimeouts { get; init; }
+
+    /// <summary>The longest wait from a heartbeat's send to the first ack after it, over every connection.</summary>
+    public TimeSpan MaxHeartbeatAckDelay { get; init; }
+
     /// <summary>Signals published (history, automatic and on demand; not flood).</summary>
     public long SignalsPublished { get; init; }
 
@@ -56,6 +69,9 @@ public sealed record C2SimulatorCounters
 
     /// <summary>Connections dropped without a close handshake (fault, slow consumer, peer reset, EOF).</summary>
     public long Drops { get; init; }
+
+    /// <summary>Connections reset (TCP RST, see <see cref="C2SimulatorConnection.Reset"/>); also counted in <see cref="Drops"/>.</summary>
+    public long Resets { get; init; }
 
     /// <summary>Messages sent by floods.</summary>
     public long FloodMessages { get; init; }

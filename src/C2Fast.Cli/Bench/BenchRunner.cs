@@ -417,7 +417,7 @@ internal sealed class BenchRunner(BenchPlan plan, TextWriter log, string scriptD
     }
 
     /// <summary>This same c2fast: the apphost when there is one, else <c>dotnet C2Fast.Cli.dll</c>.</summary>
-    private static (string FileName, List<string> Arguments) SelfInvocation()
+    internal static (string FileName, List<string> Arguments) SelfInvocation()
     {
         string? host = Environment.ProcessPath;
         string dll = Path.Combine(AppContext.BaseDirectory, "C2Fast.Cli.dll");

@@ -24,6 +24,10 @@ internal sealed class SimulatorStats
     public long SubscriptionAcks;
     public long ErrorsSent;
     public long Drops;
+    public long Resets;
+    public long HeartbeatsAcked;
+    public long HeartbeatAckTimeouts;
+    public long MaxHeartbeatAckDelayTicks;
     public long FloodMessages;
     public long InternalErrors;
 
@@ -46,6 +50,22 @@ internal sealed class SimulatorStats
     {
         Interlocked.Increment(ref InternalErrors);
         Volatile.Write(ref _lastInternalError, exception.ToString());
+    }
+
+    /// <summary>Raises <see cref="MaxHeartbeatAckDelayTicks"/> to <paramref name="stopwatchTicks"/> if it is larger.</summary>
+    public void HeartbeatAckDelay(long stopwatchTicks)
+    {
+        var seen = Volatile.Read(ref MaxHeartbeatAckDelayTicks);
+        while (stopwatchTicks > seen)
+        {
+            var previous = Interlocked.CompareExchange(ref MaxHeartbeatAckDelayTicks, stopwatchTicks, seen);
+            if (previous == seen)
+            {
+                return;
+            }
+
+            seen = previous;
+        }
     }
 
     public void FloodFinished(C2FloodResult result) => Volatile.Write(ref _lastFlood, result);
@@ -101,6 +121,9 @@ internal sealed class SimulatorStats
         BytesSent = Volatile.Read(ref BytesSent),
         HeartbeatsSent = Volatile.Read(ref HeartbeatsSent),
         AcksReceived = Volatile.Read(ref AcksReceived),
+        HeartbeatsAcked = Volatile.Read(ref HeartbeatsAcked),
+        HeartbeatAckTimeouts = Volatile.Read(ref HeartbeatAckTimeouts),
+        MaxHeartbeatAckDelay = Stopwatch.GetElapsedTime(0, Volatile.Read(ref MaxHeartbeatAckDelayTicks)),
         SignalsPublished = Volatile.Read(ref SignalsPublished),
         SignalsReplayed = Volatile.Read(ref SignalsReplayed),
         GapsSent = Volatile.Read(ref GapsSent),
@@ -109,6 +132,7 @@ internal sealed class SimulatorStats
         ServerClosesByCode = new Dictionary<int, long>(_serverCloses),
         ClientClosesByCode = new Dictionary<int, long>(_clientCloses),
         Drops = Volatile.Read(ref Drops),
+        Resets = Volatile.Read(ref Resets),
         FloodMessages = Volatile.Read(ref FloodMessages),
         LastFlood = Volatile.Read(ref _lastFlood),
         InternalErrors = Volatile.Read(ref InternalErrors),

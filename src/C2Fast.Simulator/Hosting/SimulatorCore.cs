@@ -57,6 +57,22 @@ internal sealed class SimulatorCore
 
     public long NextConnectionId() => Interlocked.Increment(ref _connectionIds);
 
+    /// <summary>Called once per connection when it has ended (see <see cref="C2Simulator.ConnectionEnded"/>).</summary>
+    public Action<C2SimulatorConnection>? ConnectionEnded { get; set; }
+
+    public void OnConnectionEnded(C2SimulatorConnection connection)
+    {
+        try
+        {
+            ConnectionEnded?.Invoke(connection);
+        }
+        catch (Exception ex)
+        {
+            // A failing observer must not take the connection's cleanup with it: counted as an internal error.
+            Stats.InternalError(ex);
+        }
+    }
+
     public void SetFaultPlan(C2FaultPlan plan)
     {
         plan.Validate();
