@@ -279,6 +279,15 @@ internal static partial class EnvelopeParser
             envelope = default;
             error = EnvelopeError.InvalidJson;
         }
+        catch (IndexOutOfRangeException)
+        {
+            // Utf8JsonReader over segments throws this instead of a JsonException for a literal cut short by the end of
+            // the data when a segment after it is empty (e.g. "n", "" or "[", "tr", ""; .NET 10.0.12, dotnet/runtime
+            // #134448). Found by the envelope fuzz target. Malformed JSON either way; valid JSON never gets here (the
+            // fuzz target holds every valid document to JsonDocument's reading).
+            envelope = default;
+            error = EnvelopeError.InvalidJson;
+        }
         catch (InvalidOperationException)
         {
             // A string escape that is not valid UTF-16 (a lone surrogate such as \ud800), met while a name or a

@@ -90,7 +90,7 @@ internal sealed class ReceivePathTarget : IFuzzTarget
             EngineEnd.Closed => (C2FeedError.ConnectionClosed, model.CloseCode),
             EngineEnd.ProtocolError => (model.Error switch
             {
-                FrameError.InvalidUtf8 => C2FeedError.InvalidUtf8,
+                FrameError.InvalidUtf8 or FrameError.InvalidCloseReasonUtf8 => C2FeedError.InvalidUtf8,
                 FrameError.MessageTooBig => C2FeedError.MessageTooBig,
                 _ => C2FeedError.ProtocolViolation,
             }, model.CloseCode),

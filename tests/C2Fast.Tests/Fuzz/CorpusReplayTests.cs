@@ -9,10 +9,6 @@ namespace C2Fast.Tests.Fuzz;
 /// </summary>
 public class CorpusReplayTests
 {
-    private const string TruncatedLiteral = "findings/envelope/truncated-literal-multisegment";
-    private const string UnescapeInvalidUtf8 = "findings/envelope/unescape-invalid-utf8-segments";
-    private const string ContentLengthSign = "findings/handshake-response/content-length-plus-sign";
-
     /// <summary>
     /// Findings not fixed yet, by path under tests/C2Fast.Fuzz: left out of <see cref="Input_HoldsEveryInvariant"/> and
     /// replayed by a skipped test of their own below, until the bug is fixed in main; then the entry and its test go and
@@ -20,19 +16,7 @@ public class CorpusReplayTests
     /// </summary>
     internal static readonly Dictionary<string, string> OpenFindings = new(StringComparer.Ordinal)
     {
-        [TruncatedLiteral] = "EnvelopeParser.Parse(ReadOnlySequence) lets IndexOutOfRangeException out of Utf8JsonReader for a truncated literal after empty segments",
-        [UnescapeInvalidUtf8] = "EnvelopeParser.Unescape: Done for the span, InvalidData over segments, for an unescaped string holding invalid UTF-8",
-        [ContentLengthSign] = "HandshakeResponseParser accepts Content-Length: +7 (RFC 9110 §8.6: 1*DIGIT)",
     };
-
-    [Fact(Skip = "Open fuzz finding " + TruncatedLiteral + ": EnvelopeParser.Parse(ReadOnlySequence) throws IndexOutOfRangeException (from Utf8JsonReader) for `n` in segments \"\", \"\", \"n\", \"\"")]
-    public void OpenFinding_TruncatedLiteralMultiSegment() => Replay(TruncatedLiteral);
-
-    [Fact(Skip = "Open fuzz finding " + UnescapeInvalidUtf8 + ": EnvelopeParser.Unescape answers Done for the span and InvalidData over segments for an unescaped msg_type holding invalid UTF-8")]
-    public void OpenFinding_UnescapeInvalidUtf8OverSegments() => Replay(UnescapeInvalidUtf8);
-
-    [Fact(Skip = "Open fuzz finding " + ContentLengthSign + ": HandshakeResponseParser accepts a signed Content-Length (+7, -0); RFC 9110 §8.6 allows digits only")]
-    public void OpenFinding_ContentLengthPlusSign() => Replay(ContentLengthSign);
 
     private static readonly string FuzzRoot = FindFuzzRoot();
 
@@ -67,12 +51,6 @@ public class CorpusReplayTests
     {
         IFuzzTarget fuzzTarget = FuzzTargets.Find(target) ?? throw new InvalidOperationException($"{path}: no fuzz target named '{target}'");
         fuzzTarget.Run(File.ReadAllBytes(Path.Combine(FuzzRoot, path)));
-    }
-
-    private static void Replay(string path)
-    {
-        string target = path.Split('/')[1];
-        FuzzTargets.Find(target)!.Run(File.ReadAllBytes(Path.Combine(FuzzRoot, path)));
     }
 
     [Fact]

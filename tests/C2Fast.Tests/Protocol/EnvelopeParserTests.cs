@@ -742,6 +742,22 @@ public class EnvelopeParserTests
         return sb.ToString();
     }
 
+    // ---- a truncated literal over segments (Utf8JsonReader throws IndexOutOfRangeException: dotnet/runtime#134448) --
+
+    /// <summary>Found by the envelope fuzz target (tests/C2Fast.Fuzz/findings/envelope/truncated-literal-multisegment). Segments separated by |.</summary>
+    [Theory]
+    [InlineData("||n|")]
+    [InlineData("t|")]
+    [InlineData("{\"a\":[|tr|")]
+    [InlineData("{\"msg_type\":|fals|")]
+    [InlineData("{\"msg_type\":\"heartbeat\",\"v\":|nu|")]
+    public void Parse_TruncatedLiteralBeforeAnEmptySegment_InvalidJsonNotAnException(string segments)
+    {
+        ReadOnlySequence<byte> message = Sequences.FromChunks(segments.Split('|').Select(Utf8).ToArray());
+
+        Assert.Equal(EnvelopeError.InvalidJson, ParseInvalid(message));
+    }
+
     // ---- lone surrogate escapes: well-formed JSON, but no UTF-16 text ------------------------
 
     [Theory]

@@ -103,7 +103,7 @@ internal static class FrameReference
     /// <summary>The close code RFC 6455 §7.4.1 (and the library's docs) give each failure: 1007 bad UTF-8 text, 1009 too big, else 1002.</summary>
     public static int DocumentedCloseCode(FrameError error) => error switch
     {
-        FrameError.InvalidUtf8 => 1007,
+        FrameError.InvalidUtf8 or FrameError.InvalidCloseReasonUtf8 => 1007, // RFC 6455 §7.4.1: data not consistent with the message type
         FrameError.MessageTooBig => 1009,
         _ => 1002,
     };
