@@ -630,6 +630,24 @@ public class EnvelopeParserTests
         Assert.Equal(0, written);
     }
 
+    /// <summary>
+    /// An unescaped string is copied as it is, valid UTF-8 or not, whether the message is one span or segments (found by
+    /// the envelope fuzz target, tests/C2Fast.Fuzz/findings/envelope/unescape-invalid-utf8-segments: the segments
+    /// answered InvalidData).
+    /// </summary>
+    [Fact]
+    public void Unescape_UnescapedInvalidUtf8_CopiedAlikeFromASpanAndFromSegments()
+    {
+        byte[] bytes = [.. "{\"msg_type\":\""u8, 0x8C, .. "\"}"u8];
+        Envelope e = ParseValid(bytes);
+        Span<byte> destination = stackalloc byte[8];
+
+        Assert.Equal(OperationStatus.Done, EnvelopeParser.Unescape(bytes, e.MsgType, destination, out int written));
+        Assert.Equal(new byte[] { 0x8C }, destination[..written].ToArray());
+        Assert.Equal(OperationStatus.Done, EnvelopeParser.Unescape(Sequences.OneBytePerSegment(bytes), e.MsgType, destination, out written));
+        Assert.Equal(new byte[] { 0x8C }, destination[..written].ToArray());
+    }
+
     [Fact]
     public void Unescape_DestinationShorterThanRawLength_DestinationTooSmall()
     {
