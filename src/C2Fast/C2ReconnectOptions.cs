@@ -27,9 +27,10 @@ public sealed record C2ReconnectOptions
 
     /// <summary>
     /// Consecutive failed attempts before giving up (the client then completes faulted); null never gives up. Default
-    /// null. An attempt whose connection ends before it proves healthy (before it delivers anything new and before it
-    /// has been up for <see cref="C2HeartbeatOptions.Interval"/>) counts as failed: the count, and the backoff, start
-    /// again only after a healthy connection.
+    /// null. An attempt whose connection ends before it proves healthy counts as failed: healthy means it delivered a
+    /// signal not delivered before, or the server kept sending frames for at least half of
+    /// <see cref="C2HeartbeatOptions.Interval"/> after <c>connection.connected</c> (time spent detecting the failure
+    /// does not count). The count, and the backoff, start again only after a healthy connection.
     /// </summary>
     public int? MaxAttempts { get; init; }
 

@@ -21,6 +21,7 @@ internal sealed partial class WebSocketEngine
     private int _closeCode;
     private string _closeReason = string.Empty;
     private long _lastReceive; // timestamp of the last read that completed a frame, for the watchdog
+    private long _lastFrame;   // the same, never moved by a pause: what the server really sent, and when
 
     // Set once the application asked to close (or the connection is being stopped): data is no longer delivered.
     private volatile bool _closeRequested;
@@ -80,7 +81,9 @@ internal sealed partial class WebSocketEngine
                 {
                     // Liveness counts complete frames (a frame is sliced off only once handled whole), not bytes: a
                     // server that trickles one frame's bytes forever is as dead as a silent one.
-                    Volatile.Write(ref _lastReceive, _time.GetTimestamp());
+                    long now = _time.GetTimestamp();
+                    Volatile.Write(ref _lastReceive, now);
+                    Volatile.Write(ref _lastFrame, now);
                 }
 
                 // Once per read. The rest of the buffer is examined only when no complete frame is left in it, so a

@@ -67,6 +67,12 @@ internal sealed partial class WebSocketEngine : IAsyncDisposable
     public Task<EngineOutcome>? Completion => _loop;
 
     /// <summary>
+    /// Timestamp (of the engine's <see cref="TimeProvider"/>) of the last read that completed a frame, control frames
+    /// included; 0 before the first. Unlike the silence watchdog's stamp, a backpressure pause never moves it.
+    /// </summary>
+    public long LastFrameReceivedAt => Volatile.Read(ref _lastFrame);
+
+    /// <summary>
     /// Runs the read loop until the connection ends; call once. Never throws: how the connection ended is the result.
     /// When it completes, the output is completed too (nothing more can be sent); the caller then disposes the transport.
     /// </summary>

@@ -105,7 +105,7 @@ internal static partial class EnvelopeParser
     {
         ValidateMaxDepth(maxDepth);
         var reader = new Utf8JsonReader(message, ReaderOptions(maxDepth));
-        return ParseGuarded(ref reader, maxDepth, out envelope, out error);
+        return ParseGuarded(ref reader, maxDepth, out envelope, out error, segmented: false);
     }
 
     /// <summary>The <see cref="Utf8JsonReader"/> path alone for multi-segment input: the fallback of the multi-segment <c>Parse</c>.</summary>
@@ -118,7 +118,7 @@ internal static partial class EnvelopeParser
     {
         ValidateMaxDepth(maxDepth);
         var reader = new Utf8JsonReader(message, ReaderOptions(maxDepth));
-        return ParseGuarded(ref reader, maxDepth, out envelope, out error);
+        return ParseGuarded(ref reader, maxDepth, out envelope, out error, segmented: !message.IsSingleSegment);
     }
 
     /// <summary>Scans a complete message; <see langword="true"/> only with the envelope the reader path would return.</summary>

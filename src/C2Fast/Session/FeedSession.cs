@@ -340,7 +340,8 @@ internal sealed class FeedSession : IAsyncDisposable, IFeedMetricsSource
                     break;
                 }
 
-                if (connection.Handler.ProvedHealthy(_options.Heartbeat.Interval))
+                // Half a heartbeat interval of frames: a server's first heartbeat comes one interval after it accepted.
+                if (connection.Handler.ProvedHealthy(connection.Engine.LastFrameReceivedAt, _options.Heartbeat.Interval / 2))
                 {
                     attempts = 0;
                 }

@@ -24,7 +24,7 @@ internal sealed class SessionMessageHandler : IMessageHandler
     private readonly TimeProvider _time;
     private readonly TaskCompletionSource<string?> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _shedding;
-    private bool _deliveredNew;   // something not seen before was handed to the application on this connection
+    private bool _deliveredNew;   // a signal not seen before was handed to the application on this connection
     private long _connectedAt;    // timestamp of connection.connected; 0 before it
 
     public SessionMessageHandler(SessionContext session)
@@ -38,13 +38,15 @@ internal sealed class SessionMessageHandler : IMessageHandler
     public Task<string?> Connected => _connected.Task;
 
     /// <summary>
-    /// Whether this connection proved healthy: it delivered something new, or it stayed up for
-    /// <paramref name="minimumUptime"/> after <c>connection.connected</c>. One that failed sooner, having only replayed
-    /// what was already delivered, counts as a failed reconnect attempt (a server that accepts and then breaks every
-    /// connection must not be retried forever). Read after the loop ended.
+    /// Whether this connection proved healthy: it delivered a signal not delivered before, or the server kept sending
+    /// frames for at least <paramref name="minimumUptime"/> after <c>connection.connected</c> (the last frame arrived
+    /// at <paramref name="lastFrameAt"/>, a timestamp; the time spent finding out that the connection had failed,
+    /// waiting on silence or a close, does not count). One that failed sooner, having only replayed what was already
+    /// delivered (or positions, gaps and other messages that prove nothing new), counts as a failed reconnect attempt:
+    /// a server that accepts and then breaks every connection must not be retried forever. Read after the loop ended.
     /// </summary>
-    public bool ProvedHealthy(TimeSpan minimumUptime)
-        => _deliveredNew || (_connectedAt != 0 && _time.GetElapsedTime(_connectedAt) >= minimumUptime);
+    public bool ProvedHealthy(long lastFrameAt, TimeSpan minimumUptime)
+        => _deliveredNew || (_connectedAt != 0 && lastFrameAt >= _connectedAt && _time.GetElapsedTime(_connectedAt, lastFrameAt) >= minimumUptime);
 
     /// <summary>What the inline handler threw, when it did (the loop then stopped).</summary>
     public Exception? Failure { get; private set; }
@@ -91,6 +93,7 @@ internal sealed class SessionMessageHandler : IMessageHandler
                 if (envelope.HasStrategyId && envelope.HasSeqId)
                 {
                     _session.Checkpoints?.Anchor(envelope.StrategyId, envelope.SeqId);
+                    _deliveredNew = true; // the sequence advanced: the feed moved on
                 }
 
                 return Deliver(payload, envelope, StrategyOf(envelope));
@@ -166,7 +169,6 @@ internal sealed class SessionMessageHandler : IMessageHandler
 
     private MessageAction Deliver(ReadOnlySpan<byte> payload, in Envelope envelope, long? strategyId)
     {
-        _deliveredNew = true;
         if (_session.Queues is { } queues)
         {
             return queues.Deliver(payload, envelope, strategyId) ? MessageAction.Continue : MessageAction.Pause;

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using C2Fast.Tests.Infrastructure;
 
@@ -236,6 +237,118 @@ public class FeedSessionTests
             (server, _) = await connector.NextAsync();
             await server.AcceptConnectedAsync();
             await server.AckNextRequestAsync();
+        }
+
+        Assert.True(client.IsConnected);
+    }
+
+    /// <summary>
+    /// Review finding: the time spent finding out that a connection had failed (here the silence timeout, interval +
+    /// grace) counted as uptime, so a server that accepts and then says nothing looked healthy on every connection and
+    /// the retries never ended. Uptime is measured to the last frame received.
+    /// </summary>
+    [Fact]
+    public async Task Reconnect_ServerSilentAfterConnecting_EachConnectionIsAFailedAttemptAndTheFeedEnds()
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        C2FeedOptions options = Options(clock) with { Reconnect = Options(clock).Reconnect with { MaxAttempts = 1 } };
+        (C2FeedClient client, _) = await ConnectedAsync(options, connector);
+        await using TestClock.Scope scope = clock.Owning(client);
+        var reconnecting = System.Threading.Channels.Channel.CreateUnbounded<C2ReconnectingEventArgs>();
+        var connected = System.Threading.Channels.Channel.CreateUnbounded<C2ConnectedEventArgs>();
+        client.Reconnecting += (_, e) => reconnecting.Writer.TryWrite(e);
+        client.Connected += (_, e) => connected.Writer.TryWrite(e);
+
+        clock.Advance(TimeSpan.FromSeconds(45)); // interval 30 s + grace 10 s, on 5 s watchdog ticks
+        C2ReconnectingEventArgs first = await NextAsync(reconnecting);
+        Assert.Equal(1, first.Attempt);
+        Assert.Equal(C2FeedError.Timeout, first.LastError?.Error);
+        clock.Advance(await clock.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(1), "the backoff"));
+        (ScriptedServer silent, _) = await connector.NextAsync();
+        await silent.AcceptConnectedAsync();
+        await NextAsync(connected);
+
+        clock.Advance(TimeSpan.FromSeconds(45)); // up 45 s, but the last frame came at 0 s: not healthy
+        var error = await Assert.ThrowsAsync<C2FeedException>(() => client.Completion.WaitAsync(Bound));
+        Assert.Equal(C2FeedError.Timeout, error.Error);
+        Assert.False(reconnecting.Reader.TryRead(out _));
+        Assert.Equal(2, connector.Attempts);
+    }
+
+    /// <summary>
+    /// Review finding: positions (which the simulator sends on every subscribe), gaps and unknown messages counted as
+    /// "something new", so a server that sends a positions snapshot and then breaks every connection was retried
+    /// forever. Only a signal that advances the sequence proves the feed moved on.
+    /// </summary>
+    [Fact]
+    public async Task Reconnect_ConnectionsThatDeliverOnlyPositionsThenBreak_CountAsFailedAttempts()
+    {
+        const string Positions = """{"msg_type":"strategy.positions","id":"msg_p","timestamp":"2026-12-08T00:00:00Z","v":4,"payload":{"strategy_id":101,"positions":[]}}""";
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        C2FeedOptions options = Options(clock) with { Reconnect = Options(clock).Reconnect with { MaxAttempts = 1 } };
+        (C2FeedClient client, ScriptedServer server) = await ConnectedAsync(options, connector);
+        await using TestClock.Scope scope = clock.Owning(client);
+        var reconnecting = System.Threading.Channels.Channel.CreateUnbounded<C2ReconnectingEventArgs>();
+        client.Reconnecting += (_, e) => reconnecting.Writer.TryWrite(e);
+
+        for (int connection = 1; connection <= 2; connection++)
+        {
+            await server.SendAsync(Positions);
+            using (C2FeedMessage positions = await ReadOneAsync(client.Partitions[0]))
+            {
+                Assert.Equal(C2MessageType.Positions, positions.Type);
+            }
+
+            await server.WriteAsync([0x83, 0x01, (byte)'x']); // a reserved opcode: protocol violation
+            server.Transport.ServerClose();
+            if (connection == 2)
+            {
+                break;
+            }
+
+            Assert.Equal(1, (await NextAsync(reconnecting)).Attempt);
+            clock.Advance(await clock.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(1), "the backoff"));
+            (server, _) = await connector.NextAsync();
+            await server.AcceptConnectedAsync();
+        }
+
+        var error = await Assert.ThrowsAsync<C2FeedException>(() => client.Completion.WaitAsync(Bound));
+        Assert.Equal(C2FeedError.ProtocolViolation, error.Error);
+        Assert.False(reconnecting.Reader.TryRead(out _));
+        Assert.Equal(2, connector.Attempts);
+    }
+
+    /// <summary>A server that keeps sending frames for half a heartbeat interval proved healthy, signals or not.</summary>
+    [Fact]
+    public async Task Reconnect_FramesForHalfAHeartbeatInterval_StartTheAttemptCountAgain()
+    {
+        var clock = new TestClock();
+        var connector = new InMemoryConnector(clock);
+        C2FeedOptions options = Options(clock) with { Reconnect = Options(clock).Reconnect with { MaxAttempts = 1 } };
+        (C2FeedClient client, ScriptedServer server) = await ConnectedAsync(options, connector);
+        await using TestClock.Scope scope = clock.Owning(client);
+        var reconnecting = System.Threading.Channels.Channel.CreateUnbounded<C2ReconnectingEventArgs>();
+        var connected = System.Threading.Channels.Channel.CreateUnbounded<C2ConnectedEventArgs>();
+        client.Reconnecting += (_, e) => reconnecting.Writer.TryWrite(e);
+        client.Connected += (_, e) => connected.Writer.TryWrite(e);
+
+        for (int connection = 1; connection <= 3; connection++)
+        {
+            await server.SendHeartbeatAsync();
+            Assert.Contains("heartbeat.ack", Encoding.UTF8.GetString((await server.ReadFrameAsync())!.Payload));
+            clock.Advance(TimeSpan.FromSeconds(15)); // Heartbeat.Interval / 2
+            await server.SendHeartbeatAsync();
+            Assert.Contains("heartbeat.ack", Encoding.UTF8.GetString((await server.ReadFrameAsync())!.Payload));
+
+            server.Transport.ServerClose();
+            C2ReconnectingEventArgs next = await NextAsync(reconnecting);
+            Assert.Equal(1, next.Attempt); // never 2: with MaxAttempts = 1 that would have ended the feed
+            clock.Advance(await clock.WaitForTimerAsync(d => d <= TimeSpan.FromSeconds(1), "the backoff"));
+            (server, _) = await connector.NextAsync();
+            await server.AcceptConnectedAsync();
+            await NextAsync(connected);
         }
 
         Assert.True(client.IsConnected);
@@ -577,7 +690,10 @@ public class FeedSessionTests
             Assert.Equal(bad, error.RawMessage.ToArray());
         }
 
-        Assert.False(errors.Reader.TryRead(out _));
+        // Events arrive through a pump, in order: a marker (invalid JSON) must be the next one, with no disconnection before it.
+        await server.SendAsync("{");
+        C2ProtocolErrorEventArgs marker = await NextAsync(errors);
+        Assert.Equal("{"u8.ToArray(), marker.RawMessage.ToArray());
         Assert.True(client.IsConnected);
         Assert.Equal(0, Volatile.Read(ref disconnected));
     }
