@@ -299,6 +299,14 @@ public sealed class C2Simulator : IAsyncDisposable
     /// <returns>The last seq_id.</returns>
     public long GetLastSeqId(long strategyId) => _core.FindFeed(strategyId)?.LastSeqId ?? Options.FirstSeqId - 1;
 
+    /// <summary>
+    /// Every <c>gap</c> sent for <paramref name="strategyId"/>, in order: what each declared skipped. A checker uses
+    /// it to tell the signals a gap excused from the ones a client lost.
+    /// </summary>
+    /// <param name="strategyId">The strategy.</param>
+    /// <returns>The gaps sent, oldest first; empty when none.</returns>
+    public IReadOnlyList<C2SimulatorGap> GetGapsSent(long strategyId) => _core.FindFeed(strategyId)?.GapsSent() ?? [];
+
     /// <summary>The <c>seq_id</c>s retained for replay, oldest first.</summary>
     /// <param name="strategyId">The strategy.</param>
     /// <returns>The retained seq_ids.</returns>

@@ -142,7 +142,7 @@ public sealed class C2FeedClient : IAsyncDisposable
         remove => _session.Events.GapEvent -= value;
     }
 
-    /// <summary>Raised for a server message that could not be parsed (the connection carries on).</summary>
+    /// <summary>Raised for a server message that cannot be used (not JSON, not an envelope, no text, binary); it is never delivered and the connection carries on.</summary>
     public event EventHandler<C2ProtocolErrorEventArgs>? ProtocolError
     {
         add => _session.Events.ProtocolErrorEvent += value;

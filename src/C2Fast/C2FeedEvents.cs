@@ -98,7 +98,10 @@ public sealed class C2GapEventArgs : EventArgs
     public long? StrategyId { get; }
 }
 
-/// <summary>Raised for a server message that could not be parsed; the connection carries on.</summary>
+/// <summary>
+/// Raised for a server message that cannot be used: not JSON, not an envelope, a string that is no text, or a binary
+/// message. It is never delivered; the connection carries on.
+/// </summary>
 public sealed class C2ProtocolErrorEventArgs : EventArgs
 {
     internal C2ProtocolErrorEventArgs(string reason, byte[] rawMessage)
@@ -107,7 +110,11 @@ public sealed class C2ProtocolErrorEventArgs : EventArgs
         RawMessage = rawMessage;
     }
 
-    /// <summary>What was wrong (e.g. <c>InvalidJson</c>, <c>MissingMsgType</c>, <c>DepthExceeded</c>).</summary>
+    /// <summary>
+    /// What was wrong, e.g. <c>InvalidJson</c>, <c>NotAnObject</c>, <c>MissingMsgType</c>, <c>DepthExceeded</c>,
+    /// <c>InvalidString</c> (an escape that is no UTF-16 text, such as a lone surrogate <c>\ud800</c>, where C2Fast must
+    /// read the string) or <c>NotText</c> (a binary message: C2 messages are JSON text).
+    /// </summary>
     public string Reason { get; }
 
     /// <summary>A copy of the message as received.</summary>

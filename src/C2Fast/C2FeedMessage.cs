@@ -116,6 +116,7 @@ public readonly struct C2FeedMessage : IDisposable
 
     /// <summary>The payload of a <see cref="C2MessageType.Gap"/> message as a typed record (allocates).</summary>
     /// <exception cref="InvalidOperationException">The message is not a gap.</exception>
+    /// <exception cref="JsonException">The payload does not match the record (a string that is not UTF-16 text included).</exception>
     /// <exception cref="ObjectDisposedException">The message was disposed.</exception>
     public C2Gap GetGap() => Deserialize(C2MessageType.Gap, C2JsonContext.Default.C2Gap);
 

@@ -12,6 +12,12 @@ public sealed record C2FeedStatistics
     /// <summary>Messages queued for consumers (under <see cref="C2SlowConsumerPolicy.DropOldest"/> some may be dropped later; see <see cref="MessagesDropped"/>).</summary>
     public long MessagesDelivered { get; init; }
 
+    /// <summary>
+    /// Heartbeats read from the server. Each is answered with a <c>heartbeat.ack</c> in the same read, so this exceeds
+    /// <see cref="HeartbeatsAcknowledged"/> only by acks a connection's end left unsent.
+    /// </summary>
+    public long HeartbeatsReceived { get; init; }
+
     /// <summary>Heartbeats received and acknowledged: counted once the ack is written to the socket (an ack still queued when the close frame went out is not sent and not counted).</summary>
     public long HeartbeatsAcknowledged { get; init; }
 

@@ -35,6 +35,26 @@ public class C2FeedMessageTests
         return message;
     }
 
+    /// <summary>
+    /// A gap whose strings are not UTF-16 text (a lone surrogate escape: valid JSON, delivered since the adversarial
+    /// findings) is a payload that does not match the record: JsonException, as documented, never an
+    /// InvalidOperationException that reads like "not a gap".
+    /// </summary>
+    [Theory]
+    [InlineData("""{"strategy_id":null,"channel":"strategy.signal:101","from":"\ud800","message":"x"}""")]
+    [InlineData("""{"strategy_id":null,"channel":"strategy.signal:101","from":"5","message":"\udfff"}""")]
+    public void GetGap_LoneSurrogateInAString_JsonException(string payload)
+    {
+        FeedQueues queues = NewQueues();
+        byte[] json = Encoding.UTF8.GetBytes($$"""{"msg_type":"gap","id":"msg_g","v":4,"payload":{{payload}}}""");
+        Assert.Equal(OperationStatus.Done, EnvelopeParser.Parse(json, out Envelope envelope, out _));
+        Assert.True(queues.Deliver(json, envelope, strategyId: null));
+
+        using C2FeedMessage message = Read(ReaderOf(queues));
+        Assert.Equal(C2MessageType.Gap, message.Type);
+        Assert.Throws<System.Text.Json.JsonException>(() => message.GetGap());
+    }
+
     [Fact]
     public void Default_NotValidReadsThrowAndDisposeDoesNothing()
     {

@@ -5,11 +5,12 @@ namespace C2Fast.Cli.Soak;
 
 /// <summary>
 /// The verdict of a soak. It fails on: a signal lost, duplicated or reordered (a server-declared gap is not a
-/// failure, but must name the first signal it skipped); a heartbeat never acked (one sent within the allowance
-/// before its connection ended was in flight, not ignored); a connection the server closed for a missing ack;
-/// working set, live heap, threads or handles not flat (see <see cref="SoakFlatness"/>; not judged in a quick run);
-/// the client not delivering everything within the drain timeout; the client process failing, exiting non-zero,
-/// reporting a protocol error or dropping a message; the simulator counting an internal error.
+/// failure, but must name the first signal it skipped and excuses only what the server says it skipped); a heartbeat
+/// never acked (one sent within the allowance before its connection ended was in flight, not ignored), or acked only
+/// by a keep-alive and never answered; a connection the server closed for a missing ack; working set, live heap,
+/// threads or handles not flat, or not judged for want of samples (see <see cref="SoakFlatness"/>; not judged in a
+/// quick run); the client not delivering everything within the drain timeout; the client process failing, exiting
+/// non-zero, reporting a protocol error or dropping a message; the simulator counting an internal error.
 /// </summary>
 internal static class SoakJudge
 {
@@ -40,6 +41,24 @@ internal static class SoakJudge
         public long ConnectionsEnded { get; init; }
 
         public IReadOnlyList<SoakFaultRecord> Faults { get; init; } = [];
+
+        /// <summary>Whether flatness was to be judged (not in a quick run): a metric that could not be is then a failure.</summary>
+        public bool JudgeFlatness { get; init; }
+
+        /// <summary>The gaps the server sent, per strategy: what the client's gap skips are held to.</summary>
+        public IReadOnlyDictionary<long, IReadOnlyList<C2SimulatorGap>> GapsSent { get; init; } = new Dictionary<long, IReadOnlyList<C2SimulatorGap>>();
+    }
+
+    /// <summary>
+    /// The client's gap skips that no gap the server sent declared: a skip is declared by a gap with the same
+    /// <c>from</c> whose range (from its <c>from</c> to the last signal published when it was sent) holds it whole.
+    /// Signals skipped beyond that were live: lost by the client, not excused by the gap.
+    /// </summary>
+    public static List<SoakGapSkip> UndeclaredSkips(SoakStrategyResult strategy, IReadOnlyList<C2SimulatorGap> gapsSent)
+    {
+        ArgumentNullException.ThrowIfNull(strategy);
+        ArgumentNullException.ThrowIfNull(gapsSent);
+        return [.. strategy.GapSkips.Where(skip => !gapsSent.Any(g => g.From == skip.GapFrom && g.From <= skip.From && skip.To <= g.Through))];
     }
 
     /// <summary>The failures (empty: pass) and the warnings (reported, not failing).</summary>
@@ -88,6 +107,13 @@ internal static class SoakJudge
                         $"strategy {strategy.StrategyId}: {strategy.Missing} missing, {strategy.Duplicates} duplicated, {strategy.Reordered} reordered, {strategy.GapMismatches} gap mismatch(es), {strategy.BeyondPublished} never published; first: {strategy.FirstProblem}"));
                 }
 
+                List<SoakGapSkip> undeclared = UndeclaredSkips(strategy, inputs.GapsSent.TryGetValue(strategy.StrategyId, out IReadOnlyList<C2SimulatorGap>? sent) ? sent : []);
+                if (undeclared.Count > 0)
+                {
+                    failures.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"strategy {strategy.StrategyId}: {undeclared.Sum(u => u.To - u.From + 1)} signal(s) skipped after a gap that the server never declared skipped: {string.Join(", ", undeclared.Select(u => $"{u.From}..{u.To} (gap from {u.GapFrom})"))}"));
+                }
+
                 if (strategy.Gaps > 0)
                 {
                     warnings.Add($"strategy {strategy.StrategyId}: {strategy.Gaps} gap(s) from the server, {strategy.LostToGaps} signal(s) declared lost by it (replay limit)");
@@ -111,6 +137,11 @@ internal static class SoakJudge
             failures.Add($"{heartbeats.Unacked} heartbeat(s) never acked: {string.Join("; ", heartbeats.UnackedConnections)}");
         }
 
+        if (heartbeats.ClientShortfall > 0)
+        {
+            failures.Add($"the client read {heartbeats.ClientReceived} heartbeat(s) but answered {heartbeats.ClientAcknowledged}, {heartbeats.ClientShortfall} more than its connection ends explain (keep-alive acks are no answer)");
+        }
+
         if (heartbeats.AckTimeouts > 0)
         {
             failures.Add($"the server closed {heartbeats.AckTimeouts} connection(s) for a missing heartbeat ack");
@@ -119,6 +150,11 @@ internal static class SoakJudge
         if (heartbeats.Sent == 0)
         {
             warnings.Add("no heartbeat was sent: the run was shorter than the heartbeat interval");
+        }
+
+        foreach (SoakFlatResult flat in inputs.Flatness.Where(f => inputs.JudgeFlatness && !f.Judged))
+        {
+            failures.Add($"{flat.Metric} could not be judged flat: {flat.Note}");
         }
 
         foreach (SoakFlatResult flat in inputs.Flatness.Where(f => f.Judged && !f.Flat))
@@ -181,8 +217,14 @@ internal static class SoakJudge
             }
         }
 
+        // The client's own side: every heartbeat it read is answered in that read, unless the connection ended there
+        // (at most one unsent ack per connection end). Keep-alive acks while paused are no answer.
+        long received = client?.HeartbeatsReceived ?? 0;
+        long answered = client?.HeartbeatsAcknowledged ?? 0;
         return new SoakHeartbeatSummary
         {
+            ClientReceived = received,
+            ClientShortfall = Math.Max(0, received - answered - ended.Count),
             Sent = counters.HeartbeatsSent,
             Acked = counters.HeartbeatsAcked,
             InFlightAtCut = inFlight,

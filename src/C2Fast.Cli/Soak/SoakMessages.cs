@@ -40,6 +40,8 @@ internal sealed record SoakClientStat
 
     public long MessagesDelivered { get; init; }
 
+    public long HeartbeatsReceived { get; init; }
+
     public long HeartbeatsAcknowledged { get; init; }
 
     public long PausedAcks { get; init; }

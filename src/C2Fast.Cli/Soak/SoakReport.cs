@@ -160,9 +160,19 @@ internal sealed record SoakHeartbeatSummary
 
     public long AcksReceived { get; init; }
 
+    /// <summary>Heartbeats the client answered (its own count; keep-alive acks sent while paused are not answers).</summary>
     public long ClientAcknowledged { get; init; }
 
     public long ClientPausedAcks { get; init; }
+
+    /// <summary>
+    /// Heartbeats the client read (its own count). The server takes any ack, a keep-alive too, as acking every
+    /// heartbeat before it; this holds the client to answering each heartbeat it read.
+    /// </summary>
+    public long ClientReceived { get; init; }
+
+    /// <summary>Heartbeats read but not answered, beyond one per connection end (an ack its end left unsent): a failure.</summary>
+    public long ClientShortfall { get; init; }
 
     /// <summary>The connections with heartbeats never acked: "id: n (oldest waited x ms)".</summary>
     public List<string> UnackedConnections { get; init; } = [];

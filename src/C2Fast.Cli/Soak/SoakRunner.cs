@@ -112,7 +112,7 @@ internal sealed class SoakRunner(SoakPlan plan, TextWriter log)
                     while (true)
                     {
                         stat = await child.StatAsync(sample: false, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
-                        caughtUp = CaughtUp(stat, lastPublished);
+                        caughtUp = CaughtUp(stat, lastPublished, strategy => GapsThrough(simulator, strategy));
                         if (caughtUp || drainClock.Elapsed >= plan.DrainTimeout)
                         {
                             break;
@@ -158,10 +158,11 @@ internal sealed class SoakRunner(SoakPlan plan, TextWriter log)
         List<SoakSample> run = [.. samples.Where(s => s.Phase == "run")];
         List<SoakFlatResult> flatness =
         [
-            SoakFlatness.Judge([.. run.Select(s => (At(s), (double)s.WorkingSetBytes))], plan.Duration, SoakFlatRule.WorkingSet, plan.JudgeFlatness),
-            SoakFlatness.Judge([.. run.Select(s => (At(s), (double)s.GcLiveHeapBytes))], plan.Duration, SoakFlatRule.GcHeap, plan.JudgeFlatness),
-            SoakFlatness.Judge([.. run.Select(s => (At(s), (double)s.Threads))], plan.Duration, SoakFlatRule.Threads, plan.JudgeFlatness),
-            SoakFlatness.Judge([.. run.Select(s => (At(s), (double)s.Handles))], plan.Duration, SoakFlatRule.Handles, plan.JudgeFlatness),
+            // A sample with no reading (0: /proc had none, or the client did not answer) is left out, never taken as flat.
+            SoakFlatness.Judge([.. run.Where(s => s.WorkingSetBytes > 0).Select(s => (At(s), (double)s.WorkingSetBytes))], plan.Duration, SoakFlatRule.WorkingSet, plan.JudgeFlatness),
+            SoakFlatness.Judge([.. run.Where(s => s.GcLiveHeapBytes > 0).Select(s => (At(s), (double)s.GcLiveHeapBytes))], plan.Duration, SoakFlatRule.GcHeap, plan.JudgeFlatness),
+            SoakFlatness.Judge([.. run.Where(s => s.Threads > 0).Select(s => (At(s), (double)s.Threads))], plan.Duration, SoakFlatRule.Threads, plan.JudgeFlatness),
+            SoakFlatness.Judge([.. run.Where(s => s.Handles > 0).Select(s => (At(s), (double)s.Handles))], plan.Duration, SoakFlatRule.Handles, plan.JudgeFlatness),
         ];
         List<SoakStrategyResult> signals = result?.Strategies ?? [];
         SoakClientStat? final = result?.Final;
@@ -196,6 +197,8 @@ internal sealed class SoakRunner(SoakPlan plan, TextWriter log)
             ConnectionsAccepted = counters.ConnectionsAccepted,
             ConnectionsEnded = ended.Count,
             Faults = _faults,
+            JudgeFlatness = plan.JudgeFlatness,
+            GapsSent = plan.Strategies.ToDictionary(s => s, simulator.GetGapsSent),
         });
         failures.AddRange(verdictFailures);
         return new SoakReport
@@ -263,11 +266,18 @@ internal sealed class SoakRunner(SoakPlan plan, TextWriter log)
 
     private static TimeSpan At(SoakSample sample) => TimeSpan.FromSeconds(sample.AtSeconds);
 
-    /// <summary>Every strategy delivered up to its last published seq_id, or has a gap pending that declares the rest.</summary>
-    internal static bool CaughtUp(SoakClientStat stat, IReadOnlyDictionary<long, long> lastPublished) =>
-        lastPublished.All(p => stat.PendingGaps.Contains(p.Key)
+    /// <summary>
+    /// Every strategy delivered up to its last published seq_id, or has a gap pending and the server declared a gap
+    /// through the last one (<paramref name="gapsThrough"/>: the highest <see cref="C2SimulatorGap.Through"/> of a
+    /// strategy, 0 for none): a pending gap alone excuses nothing.
+    /// </summary>
+    internal static bool CaughtUp(SoakClientStat stat, IReadOnlyDictionary<long, long> lastPublished, Func<long, long> gapsThrough) =>
+        lastPublished.All(p => (stat.PendingGaps.Contains(p.Key) && gapsThrough(p.Key) >= p.Value)
             || (stat.LastSeqIds.TryGetValue(p.Key.ToString(CultureInfo.InvariantCulture), out long last) && last >= p.Value)
             || p.Value == 0);
+
+    private static long GapsThrough(C2Simulator simulator, long strategyId)
+        => simulator.GetGapsSent(strategyId).Select(g => g.Through).DefaultIfEmpty(0).Max();
 
     private IEnumerable<string> SoakClientArguments(Uri uri, string? caPath)
     {

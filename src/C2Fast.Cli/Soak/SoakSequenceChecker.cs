@@ -9,17 +9,25 @@ namespace C2Fast.Cli.Soak;
 /// <param name="Missing">Signals never delivered and not declared by a gap: lost.</param>
 /// <param name="Gaps">Gap messages delivered.</param>
 /// <param name="LostToGaps">Signals skipped right after a gap: declared by the server (its replay limit), not lost by the client.</param>
-/// <param name="GapMismatches">Gaps whose <c>from</c> was not the first signal skipped.</param>
+/// <param name="GapMismatches">Gaps whose <c>from</c> was not the first signal skipped, or that had no <c>from</c>.</param>
 /// <param name="BeyondPublished">Signals with a seq_id the server never published.</param>
 /// <param name="LastSeqId">The highest seq_id delivered.</param>
 /// <param name="FirstProblem">The first problem seen, in words; null when none.</param>
+/// <param name="GapSkips">
+/// What each gap excused: the seq_ids skipped after it (to the next signal, or to the last published when no signal
+/// followed) and the gap's <c>from</c>. The soak holds each to what the server says it declared; see
+/// <see cref="SoakJudge.UndeclaredSkips"/>.
+/// </param>
 internal sealed record SoakStrategyResult(
     long StrategyId, long Published, long Delivered, long Duplicates, long Reordered, long Missing, long Gaps, long LostToGaps,
-    long GapMismatches, long BeyondPublished, long LastSeqId, string? FirstProblem)
+    long GapMismatches, long BeyondPublished, long LastSeqId, string? FirstProblem, IReadOnlyList<SoakGapSkip> GapSkips)
 {
     /// <summary>Every signal exactly once and in order, except what a gap declared.</summary>
     public bool Ok => Duplicates == 0 && Reordered == 0 && Missing == 0 && GapMismatches == 0 && BeyondPublished == 0;
 }
+
+/// <summary>Signals <paramref name="From"/> to <paramref name="To"/> skipped after a gap whose <c>from</c> was <paramref name="GapFrom"/>.</summary>
+internal sealed record SoakGapSkip(long From, long To, long GapFrom);
 
 /// <summary>
 /// Checks that each strategy's signals arrive exactly once and in order: every seq_id is the previous one + 1, from
@@ -59,10 +67,9 @@ internal sealed class SoakSequenceChecker(long firstSeqId = 1)
             {
                 // The gap declared what it skipped: seq_ids from its 'from' to just before this signal.
                 state.LostToGaps += seqId - expected;
-                if (state.GapFrom is long from && from != expected && seqId > expected)
+                if (seqId > expected)
                 {
-                    state.GapMismatches++;
-                    state.Problem($"gap said from {from} but the first signal skipped was {expected} (next delivered {seqId})");
+                    state.Skipped(expected, seqId - 1);
                 }
 
                 state.PendingGap = false;
@@ -128,13 +135,14 @@ internal sealed class SoakSequenceChecker(long firstSeqId = 1)
         long missingTail = 0;
         if (state.PendingGap)
         {
-            // A gap with no signal after it: it declared everything up to the end.
+            // A gap with no signal after it claims everything up to the end (held to what the server declared).
             lostToGaps += tail;
-            if (tail > 0 && state.GapFrom is long from && from != state.Last + 1)
+            if (tail > 0)
             {
-                mismatches++;
-                state.Problem($"gap said from {from} but the first signal skipped was {state.Last + 1}");
+                state.Skipped(state.Last + 1, lastPublished);
             }
+
+            mismatches = state.GapMismatches;
         }
         else if (tail > 0)
         {
@@ -151,7 +159,7 @@ internal sealed class SoakSequenceChecker(long firstSeqId = 1)
         long missing = state.Holes.Sum(h => h.To - h.From + 1) + missingTail;
         return new SoakStrategyResult(
             strategyId, Math.Max(0, lastPublished - firstSeqId + 1), state.Delivered, state.Duplicates, state.Reordered, missing,
-            state.Gaps, lostToGaps, mismatches, beyond, state.Last, state.FirstProblem);
+            state.Gaps, lostToGaps, mismatches, beyond, state.Last, state.FirstProblem, [.. state.Skips]);
     }
 
     private StrategyState State(long strategyId)
@@ -177,8 +185,28 @@ internal sealed class SoakSequenceChecker(long firstSeqId = 1)
         public bool PendingGap;
         public long? GapFrom;
         public List<(long From, long To)> Holes { get; } = [];
+        public List<SoakGapSkip> Skips { get; } = [];
         public string? FirstProblem { get; private set; }
 
         public void Problem(string text) => FirstProblem ??= text;
+
+        /// <summary>The pending gap excuses <paramref name="from"/>..<paramref name="to"/>: its 'from' must be the first of them.</summary>
+        public void Skipped(long from, long to)
+        {
+            if (GapFrom is not long gapFrom)
+            {
+                GapMismatches++;
+                Problem($"a gap without a 'from' was followed by a jump over {from}..{to}");
+                return;
+            }
+
+            if (gapFrom != from)
+            {
+                GapMismatches++;
+                Problem($"gap said from {gapFrom} but the first signal skipped was {from}");
+            }
+
+            Skips.Add(new SoakGapSkip(from, to, gapFrom));
+        }
     }
 }

@@ -27,6 +27,7 @@ internal sealed class StrategyFeed
     private long _lastSeqId;
     private long _published;
     private long _positionsSeqId;
+    private readonly List<C2SimulatorGap> _gapsSent = [];
 
     public StrategyFeed(long id, C2SimulatorOptions options, EnvelopeWriter writer, SimulatorStats stats)
     {
@@ -159,6 +160,14 @@ internal sealed class StrategyFeed
         }
     }
 
+    public C2SimulatorGap[] GapsSent()
+    {
+        lock (_gate)
+        {
+            return [.. _gapsSent];
+        }
+    }
+
     public long[] HistorySeqIds()
     {
         lock (_gate)
@@ -203,6 +212,7 @@ internal sealed class StrategyFeed
 
         connection.EnqueueFrame(_writer.Gap(Id, from), OutboundKind.Message);
         _stats.Increment(ref _stats.GapsSent);
+        _gapsSent.Add(new C2SimulatorGap(from, _lastSeqId)); // nothing after the last one published was skipped
     }
 
     private void Replay(C2SimulatorConnection connection, int start, int count)

@@ -10,6 +10,7 @@ internal sealed class FeedCounters
     public long MessagesReceived;
     public long BytesReceived;
     public long MessagesDelivered;
+    public long HeartbeatsReceived;
     public long HeartbeatsAcknowledged;
     public long PausedAcks; // written by the keep-alive while the loop is paused
     public long DuplicatesDiscarded;

@@ -211,6 +211,7 @@ internal sealed class FeedSession : IAsyncDisposable, IFeedMetricsSource
             MessagesReceived = Volatile.Read(ref c.MessagesReceived),
             BytesReceived = Volatile.Read(ref c.BytesReceived),
             MessagesDelivered = Volatile.Read(ref c.MessagesDelivered),
+            HeartbeatsReceived = Volatile.Read(ref c.HeartbeatsReceived),
             HeartbeatsAcknowledged = Volatile.Read(ref c.HeartbeatsAcknowledged),
             PausedAcks = Volatile.Read(ref c.PausedAcks),
             DuplicatesDiscarded = Volatile.Read(ref c.DuplicatesDiscarded),

@@ -75,6 +75,7 @@ internal sealed class SessionMessageHandler : IMessageHandler
         switch (envelope.Type)
         {
             case MessageType.Heartbeat:
+                _counters.HeartbeatsReceived++;
                 AckHeartbeat(engine);
                 return MessageAction.Continue;
             case MessageType.StrategySignal:

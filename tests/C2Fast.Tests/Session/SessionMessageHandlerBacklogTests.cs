@@ -82,6 +82,7 @@ public class SessionMessageHandlerBacklogTests
         Assert.Equal(heartbeats, replies.Count);
         Assert.All(replies, r => Assert.Equal("heartbeat.ack", JsonDocument.Parse(r).RootElement.GetProperty("msg_type").GetString()));
         Assert.Equal(heartbeats, context.Counters.HeartbeatsAcknowledged);
+        Assert.Equal(heartbeats, context.Counters.HeartbeatsReceived);
 
         // The backlog's acks leave as the loop gets to them, a batch per MaxBytesPerRead: never all held to its end.
         Assert.True(writes.Count(w => w.Count > 0) >= wire.Length / WebSocketEngine.MaxBytesPerRead, $"{writes.Count} writes for {wire.Length} B");

@@ -9,7 +9,7 @@ public class SoakJudgeTests
 
     private static SoakJudge.Inputs Passing() => new()
     {
-        Signals = [new SoakStrategyResult(101, 100, 100, 0, 0, 0, 0, 0, 0, 0, 100, null)],
+        Signals = [new SoakStrategyResult(101, 100, 100, 0, 0, 0, 0, 0, 0, 0, 100, null, [])],
         Heartbeats = new SoakHeartbeatSummary { Sent = 10, Acked = 10 },
         Flatness = [new SoakFlatResult("threads", true, true, 20, 21, 24, 15, 21, 0, "rule", null)],
         Client = new SoakClientResult { Final = new SoakClientStat { Completion = "completed" } },
@@ -31,7 +31,7 @@ public class SoakJudgeTests
     [Fact]
     public void Judge_LostSignal_Fails()
     {
-        var inputs = Passing() with { Signals = [new SoakStrategyResult(101, 100, 99, 0, 0, 1, 0, 0, 0, 0, 99, "1 signal(s) after 99 never arrived")] };
+        var inputs = Passing() with { Signals = [new SoakStrategyResult(101, 100, 99, 0, 0, 1, 0, 0, 0, 0, 99, "1 signal(s) after 99 never arrived", [])] };
 
         (List<string> failures, _) = SoakJudge.Judge(inputs);
 
@@ -41,12 +41,64 @@ public class SoakJudgeTests
     [Fact]
     public void Judge_ServerGap_WarnsButPasses()
     {
-        var inputs = Passing() with { Signals = [new SoakStrategyResult(101, 3000, 1100, 0, 0, 0, 1, 1900, 0, 0, 3000, null)] };
+        var inputs = Passing() with
+        {
+            Signals = [new SoakStrategyResult(101, 3000, 1100, 0, 0, 0, 1, 1900, 0, 0, 3000, null, [new SoakGapSkip(1001, 2900, 1001)])],
+            GapsSent = new Dictionary<long, IReadOnlyList<C2SimulatorGap>> { [101] = [new C2SimulatorGap(1001, 2900)] },
+        };
 
         (List<string> failures, List<string> warnings) = SoakJudge.Judge(inputs);
 
         Assert.Empty(failures);
         Assert.Contains(warnings, w => w.Contains("1900 signal(s) declared lost", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Review finding: every signal skipped after a gap was taken as the gap's, so a client that lost live signals
+    /// after a gap passed. A skip must lie inside what the server declared (from its 'from' to the last published).
+    /// </summary>
+    [Theory]
+    [InlineData(1001, 2950, 1001, 2900)] // reaches past the last signal published when the gap was sent: live ones lost
+    [InlineData(1001, 2900, 1001, 0)]    // the server sent no gap at all
+    [InlineData(1002, 2900, 1002, 2900)] // the server's gap said 1001
+    public void Judge_GapSkipTheServerDidNotDeclare_Fails(long skipFrom, long skipTo, long gapFrom, long declaredThrough)
+    {
+        var inputs = Passing() with
+        {
+            Signals = [new SoakStrategyResult(101, 3000, 1100, 0, 0, 0, 1, 1900, 0, 0, 3000, null, [new SoakGapSkip(skipFrom, skipTo, gapFrom)])],
+            GapsSent = new Dictionary<long, IReadOnlyList<C2SimulatorGap>> { [101] = declaredThrough == 0 ? [] : [new C2SimulatorGap(1001, declaredThrough)] },
+        };
+
+        (List<string> failures, _) = SoakJudge.Judge(inputs);
+
+        Assert.Contains(failures, f => f.StartsWith("strategy 101:", StringComparison.Ordinal) && f.Contains("never declared skipped", StringComparison.Ordinal));
+    }
+
+    /// <summary>Review finding: any ack (a keep-alive too) acks every heartbeat before it on the server; the client's own answers are counted.</summary>
+    [Fact]
+    public void Heartbeats_ClientAnsweredFewerThanItRead_Fails()
+    {
+        SoakRunner.EndedConnection[] ended = [new(1, 5, 5, null, 1000), new(2, 4, 4, null, 1000)];
+        var counters = new C2SimulatorCounters { HeartbeatsSent = 9, HeartbeatsAcked = 9 };
+
+        SoakHeartbeatSummary keepAlivesOnly = SoakJudge.Heartbeats(ended, counters, Allowance, new SoakClientStat { HeartbeatsReceived = 9, HeartbeatsAcknowledged = 2, PausedAcks = 500 });
+        SoakHeartbeatSummary answered = SoakJudge.Heartbeats(ended, counters, Allowance, new SoakClientStat { HeartbeatsReceived = 9, HeartbeatsAcknowledged = 7 });
+
+        Assert.Equal(9, keepAlivesOnly.ClientReceived);
+        Assert.Equal(5, keepAlivesOnly.ClientShortfall); // an ack per connection end (2) may have gone unsent
+        Assert.Contains(SoakJudge.Judge(Passing() with { Heartbeats = keepAlivesOnly }).Failures, f => f.StartsWith("the client read 9 heartbeat(s) but answered 2", StringComparison.Ordinal));
+        Assert.Equal(0, answered.ClientShortfall);
+        Assert.Empty(SoakJudge.Judge(Passing() with { Heartbeats = answered }).Failures);
+    }
+
+    /// <summary>Review finding: with no /proc readings every metric was "flat". A metric that cannot be judged fails a full run.</summary>
+    [Fact]
+    public void Judge_FlatnessNotJudgedInAFullRun_Fails()
+    {
+        var notJudged = new SoakFlatResult("handles", false, true, 0, 0, 0, 0, 0, 0, "rule", "not judged: 0 sample(s) in the reference window and 0 in the last quarter (need 2 each)");
+
+        Assert.Contains(SoakJudge.Judge(Passing() with { Flatness = [notJudged], JudgeFlatness = true }).Failures, f => f.StartsWith("handles could not be judged flat", StringComparison.Ordinal));
+        Assert.Empty(SoakJudge.Judge(Passing() with { Flatness = [notJudged], JudgeFlatness = false }).Failures);
     }
 
     [Fact]

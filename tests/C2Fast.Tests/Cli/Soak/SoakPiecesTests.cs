@@ -85,10 +85,15 @@ public class SoakPiecesTests
     {
         var published = new Dictionary<long, long> { [101] = 10, [102] = 20, [103] = 0 };
 
-        Assert.True(SoakRunner.CaughtUp(new SoakClientStat { LastSeqIds = new() { ["101"] = 10, ["102"] = 20 } }, published));
-        Assert.False(SoakRunner.CaughtUp(new SoakClientStat { LastSeqIds = new() { ["101"] = 10, ["102"] = 19 } }, published));
-        Assert.True(SoakRunner.CaughtUp(new SoakClientStat { LastSeqIds = new() { ["101"] = 10, ["102"] = 5 }, PendingGaps = [102] }, published));
-        Assert.False(SoakRunner.CaughtUp(new SoakClientStat { LastSeqIds = new() { ["101"] = 10 } }, published));
+        Func<long, long> noGaps = _ => 0;
+        Func<long, long> gapThrough20 = s => s == 102 ? 20 : 0;
+
+        Assert.True(SoakRunner.CaughtUp(new SoakClientStat { LastSeqIds = new() { ["101"] = 10, ["102"] = 20 } }, published, noGaps));
+        Assert.False(SoakRunner.CaughtUp(new SoakClientStat { LastSeqIds = new() { ["101"] = 10, ["102"] = 19 } }, published, noGaps));
+        Assert.True(SoakRunner.CaughtUp(new SoakClientStat { LastSeqIds = new() { ["101"] = 10, ["102"] = 5 }, PendingGaps = [102] }, published, gapThrough20));
+        // Review finding: a pending gap alone was taken as caught up; it is only when the server declared the rest.
+        Assert.False(SoakRunner.CaughtUp(new SoakClientStat { LastSeqIds = new() { ["101"] = 10, ["102"] = 5 }, PendingGaps = [102] }, published, s => s == 102 ? 15 : 0));
+        Assert.False(SoakRunner.CaughtUp(new SoakClientStat { LastSeqIds = new() { ["101"] = 10 } }, published, noGaps));
     }
 
     private static (SoakCommand Command, ParseResult Result) Parse(string args)

@@ -127,13 +127,24 @@ public class SoakSequenceCheckerTests
         Assert.Contains("gap said from 5", result.FirstProblem, StringComparison.Ordinal);
     }
 
+    /// <summary>Review finding: a gap with no 'from' excused any jump after it. It names nothing, so it declares nothing.</summary>
     [Fact]
-    public void GapWithoutFrom_AcceptedAsDeclared()
+    public void GapWithoutFrom_ThenAJump_Mismatch()
     {
         SoakStrategyResult result = Run(10, 1, "gap", 10);
 
-        Assert.True(result.Ok);
-        Assert.Equal(8, result.LostToGaps);
+        Assert.False(result.Ok);
+        Assert.Equal(1, result.GapMismatches);
+        Assert.Empty(result.GapSkips);
+        Assert.Contains("without a 'from'", result.FirstProblem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GapThenJump_RecordsWhatItSkippedForTheServerToConfirm()
+    {
+        SoakStrategyResult result = Run(1401, 1, 2, "gap:3", 1400, 1401);
+
+        Assert.Equal([new SoakGapSkip(3, 1399, 3)], result.GapSkips);
     }
 
     [Fact]
@@ -144,6 +155,7 @@ public class SoakSequenceCheckerTests
         Assert.True(result.Ok);
         Assert.Equal(1998, result.LostToGaps);
         Assert.Equal(0, result.Missing);
+        Assert.Equal([new SoakGapSkip(3, 2000, 3)], result.GapSkips); // held to what the server declared
     }
 
     [Fact]
