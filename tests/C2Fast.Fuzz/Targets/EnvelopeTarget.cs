@@ -177,6 +177,166 @@ internal sealed class EnvelopeTarget : IFuzzTarget
             {
                 CompareFields(root, bytes, actual.Envelope, at);
             }
+
+            // The other way: a valid envelope is accepted, an invalid one is refused for one of the rules it breaks.
+            if (root.ValueKind == JsonValueKind.Object && !message.StartsWith("\uFEFF"u8))
+            {
+                (HashSet<EnvelopeError> broken, bool noText) = RulesBroken(root);
+                if (broken.Count == 0)
+                {
+                    Invariant.True(actual.Status == OperationStatus.Done || (noText && actual.Error == EnvelopeError.InvalidString), $"{actual.Error} for an envelope that breaks no rule ({at})");
+                }
+                else
+                {
+                    Invariant.True(broken.Contains(actual.Error) || (noText && actual.Error == EnvelopeError.InvalidString), $"{actual.Error} for an envelope that breaks {string.Join(", ", broken)} ({at})");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Contract.md §2 read from the document, independently of the parser: every rule the root object breaks, and
+    /// whether a name or string the parser reads is no text (then InvalidString may come first, or the member may be
+    /// skipped as unknown).
+    /// </summary>
+    private static (HashSet<EnvelopeError> Broken, bool NoText) RulesBroken(JsonElement root)
+    {
+        var broken = new HashSet<EnvelopeError>();
+        bool noText = false;
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        JsonElement? msgType = null, payload = null;
+        foreach (JsonProperty property in root.EnumerateObject())
+        {
+            string? name = DecodeName(property);
+            if (name is null)
+            {
+                noText = true;
+                continue;
+            }
+
+            JsonElement value = property.Value;
+            switch (name)
+            {
+                case "msg_type":
+                    msgType = value;
+                    if (value.ValueKind != JsonValueKind.String)
+                    {
+                        broken.Add(EnvelopeError.MsgTypeNotString);
+                    }
+
+                    break;
+                case "id":
+                    StringOrNull(value, EnvelopeError.InvalidId);
+                    break;
+                case "request_id":
+                    StringOrNull(value, EnvelopeError.InvalidRequestId);
+                    break;
+                case "timestamp":
+                    StringOrNull(value, EnvelopeError.InvalidTimestamp);
+                    break;
+                case "seq_id":
+                    if (value.ValueKind != JsonValueKind.Null && !(value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out long seq) && seq >= 0))
+                    {
+                        broken.Add(EnvelopeError.InvalidSeqId);
+                    }
+
+                    break;
+                case "v":
+                    if (value.ValueKind != JsonValueKind.Null && !(value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out _)))
+                    {
+                        broken.Add(EnvelopeError.InvalidVersion);
+                    }
+
+                    break;
+                case "payload":
+                    payload = value;
+                    break;
+                default:
+                    continue;
+            }
+
+            counts[name] = counts.GetValueOrDefault(name) + 1;
+            if (counts[name] == 2)
+            {
+                broken.Add(EnvelopeError.DuplicateField);
+            }
+        }
+
+        if (msgType is null)
+        {
+            broken.Add(EnvelopeError.MissingMsgType);
+        }
+
+        MessageType type = MessageType.Unknown;
+        if (msgType is { ValueKind: JsonValueKind.String } text)
+        {
+            try
+            {
+                type = KnownTypes.TryGetValue(text.GetString()!, out MessageType known) ? known : MessageType.Unknown;
+            }
+            catch (InvalidOperationException)
+            {
+                noText = true;
+            }
+        }
+
+        if (payload is { } p)
+        {
+            if (type != MessageType.Unknown && p.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
+            {
+                broken.Add(EnvelopeError.InvalidPayload);
+            }
+
+            if (p.ValueKind == JsonValueKind.Object)
+            {
+                int ids = 0;
+                foreach (JsonProperty property in p.EnumerateObject())
+                {
+                    string? name = DecodeName(property);
+                    noText |= name is null;
+                    if (name == "strategy_id")
+                    {
+                        ids++;
+                        JsonElement id = property.Value;
+                        bool valid = id.ValueKind == JsonValueKind.Null || (id.ValueKind == JsonValueKind.Number && id.TryGetInt64(out long sid) && sid > 0);
+                        if ((!valid || ids > 1) && type is MessageType.StrategySignal or MessageType.StrategyPositions or MessageType.Gap)
+                        {
+                            broken.Add(EnvelopeError.InvalidStrategyId);
+                        }
+                    }
+                }
+            }
+        }
+
+        foreach (JsonProperty property in root.EnumerateObject())
+        {
+            if (DecodeName(property) is "id" or "request_id" or "timestamp" && property.Value.ValueKind == JsonValueKind.String && IsNoText(property.Value))
+            {
+                noText = true;
+            }
+        }
+
+        return (broken, noText);
+
+        void StringOrNull(JsonElement value, EnvelopeError error)
+        {
+            if (value.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
+            {
+                broken.Add(error);
+            }
+        }
+    }
+
+    private static bool IsNoText(JsonElement value)
+    {
+        try
+        {
+            _ = value.GetString();
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
         }
     }
 
