@@ -1,7 +1,4 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
-using System.Threading.Channels;
 
 namespace C2Fast.Cli.Bench;
 
@@ -12,11 +9,9 @@ namespace C2Fast.Cli.Bench;
 /// </summary>
 internal sealed class BenchChild : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly StringBuilder _stderr = new();
+    private readonly ChildProcess _process;
 
-    private BenchChild(Process process)
+    private BenchChild(ChildProcess process)
     {
         _process = process;
     }
@@ -24,60 +19,10 @@ internal sealed class BenchChild : IAsyncDisposable
     public int Id => _process.Id;
 
     /// <summary>The child's stderr so far (the end of it, for messages).</summary>
-    public string Errors
-    {
-        get
-        {
-            lock (_stderr)
-            {
-                string text = _stderr.ToString().Trim();
-                return text.Length > 600 ? "…" + text[^600..] : text;
-            }
-        }
-    }
+    public string Errors => _process.Errors;
 
     public static BenchChild Start(string fileName, IEnumerable<string> arguments)
-    {
-        var start = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = false,
-            UseShellExecute = false,
-        };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var child = new BenchChild(process);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                child._lines.Writer.TryComplete();
-            }
-            else
-            {
-                child._lines.Writer.TryWrite(e.Data);
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (child._stderr)
-                {
-                    child._stderr.AppendLine(e.Data);
-                }
-            }
-        };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return child;
-    }
+        => new(ChildProcess.Start(fileName, arguments, input: false, errorsKept: 600));
 
     /// <summary>Waits for the <c>READY</c> line.</summary>
     /// <exception cref="BenchFailure">The child ended, printed a result instead, or the time ran out.</exception>
@@ -106,31 +51,9 @@ internal sealed class BenchChild : IAsyncDisposable
         => ParseResult(await NextLineAsync(line => line.StartsWith("RESULT ", StringComparison.Ordinal), timeout, "RESULT", cancellationToken).ConfigureAwait(false));
 
     /// <summary>Waits for the process to exit; kills it after <paramref name="timeout"/>. Returns the exit code (-1 if killed).</summary>
-    public async Task<int> WaitExitAsync(TimeSpan timeout)
-    {
-        try
-        {
-            await _process.WaitForExitAsync().WaitAsync(timeout).ConfigureAwait(false);
-            return _process.ExitCode;
-        }
-        catch (TimeoutException)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync().ConfigureAwait(false);
-            return -1;
-        }
-    }
+    public Task<int> WaitExitAsync(TimeSpan timeout) => _process.WaitExitAsync(timeout);
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync().ConfigureAwait(false);
-        }
-
-        _process.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     internal static BenchClientResult ParseResult(string line)
     {
@@ -151,9 +74,9 @@ internal sealed class BenchChild : IAsyncDisposable
         limit.CancelAfter(timeout);
         try
         {
-            while (await _lines.Reader.WaitToReadAsync(limit.Token).ConfigureAwait(false))
+            while (await _process.Lines.WaitToReadAsync(limit.Token).ConfigureAwait(false))
             {
-                while (_lines.Reader.TryRead(out string? line))
+                while (_process.Lines.TryRead(out string? line))
                 {
                     if (wanted(line))
                     {
@@ -164,11 +87,11 @@ internal sealed class BenchChild : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new BenchFailure($"no {what} within {timeout.TotalSeconds:0} s{(Errors.Length > 0 ? ": " + Errors : "")}");
+            throw new BenchFailure($"no {what} within {timeout.TotalSeconds:0} s{_process.ErrorsSuffix}");
         }
 
         await WaitExitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-        throw new BenchFailure($"the client exited (code {(_process.HasExited ? _process.ExitCode : -1)}) before {what}{(Errors.Length > 0 ? ": " + Errors : "")}");
+        throw new BenchFailure($"the client exited (code {_process.ExitCode}) before {what}{_process.ErrorsSuffix}");
     }
 }
 

@@ -1,7 +1,4 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
-using System.Threading.Channels;
 
 namespace C2Fast.Cli.Soak;
 
@@ -12,12 +9,10 @@ namespace C2Fast.Cli.Soak;
 /// </summary>
 internal sealed class SoakChild : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly Channel<string> _answers = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ChildProcess _process;
     private readonly SemaphoreSlim _requests = new(1, 1);
-    private readonly StringBuilder _stderr = new();
 
-    private SoakChild(Process process)
+    private SoakChild(ChildProcess process)
     {
         _process = process;
     }
@@ -27,64 +22,19 @@ internal sealed class SoakChild : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>The end of the child's stderr, for messages.</summary>
-    public string Errors
-    {
-        get
-        {
-            lock (_stderr)
-            {
-                string text = _stderr.ToString().Trim();
-                return text.Length > 2000 ? "…" + text[^2000..] : text;
-            }
-        }
-    }
+    public string Errors => _process.Errors;
 
     public static SoakChild Start(string fileName, IEnumerable<string> arguments, Action<string> log)
-    {
-        var start = new ProcessStartInfo(fileName)
+        => new(ChildProcess.Start(fileName, arguments, input: true, take: line =>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
+            if (!line.StartsWith("LOG ", StringComparison.Ordinal))
+            {
+                return false;
+            }
 
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var child = new SoakChild(process);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                child._answers.Writer.TryComplete();
-            }
-            else if (e.Data.StartsWith("LOG ", StringComparison.Ordinal))
-            {
-                log(e.Data[4..]);
-            }
-            else
-            {
-                child._answers.Writer.TryWrite(e.Data);
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (child._stderr)
-                {
-                    child._stderr.AppendLine(e.Data);
-                }
-            }
-        };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return child;
-    }
+            log(line[4..]);
+            return true;
+        }));
 
     /// <summary>Waits for <c>READY</c>.</summary>
     /// <exception cref="SoakFailure">The child ended or the time ran out.</exception>
@@ -116,30 +66,11 @@ internal sealed class SoakChild : IAsyncDisposable
     }
 
     /// <summary>Waits for the process to exit; kills it after <paramref name="timeout"/>. The exit code, -1 if killed.</summary>
-    public async Task<int> WaitExitAsync(TimeSpan timeout)
-    {
-        try
-        {
-            await _process.WaitForExitAsync().WaitAsync(timeout).ConfigureAwait(false);
-            return _process.ExitCode;
-        }
-        catch (TimeoutException)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync().ConfigureAwait(false);
-            return -1;
-        }
-    }
+    public Task<int> WaitExitAsync(TimeSpan timeout) => _process.WaitExitAsync(timeout);
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync().ConfigureAwait(false);
-        }
-
-        _process.Dispose();
+        await _process.DisposeAsync().ConfigureAwait(false);
         _requests.Dispose();
     }
 
@@ -150,8 +81,8 @@ internal sealed class SoakChild : IAsyncDisposable
         {
             try
             {
-                await _process.StandardInput.WriteLineAsync(command.AsMemory(), cancellationToken).ConfigureAwait(false);
-                await _process.StandardInput.FlushAsync(cancellationToken).ConfigureAwait(false);
+                await _process.Input.WriteLineAsync(command.AsMemory(), cancellationToken).ConfigureAwait(false);
+                await _process.Input.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (IOException ex)
             {
@@ -172,7 +103,7 @@ internal sealed class SoakChild : IAsyncDisposable
         limit.CancelAfter(timeout);
         try
         {
-            if (await _answers.Reader.WaitToReadAsync(limit.Token).ConfigureAwait(false) && _answers.Reader.TryRead(out string? line))
+            if (await _process.Lines.WaitToReadAsync(limit.Token).ConfigureAwait(false) && _process.Lines.TryRead(out string? line))
             {
                 return line;
             }
@@ -183,10 +114,10 @@ internal sealed class SoakChild : IAsyncDisposable
         }
 
         await WaitExitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-        throw new SoakFailure($"the client process exited (code {(_process.HasExited ? _process.ExitCode : -1)}) before answering {what}{Tail()}");
+        throw new SoakFailure($"the client process exited (code {_process.ExitCode}) before answering {what}{Tail()}");
     }
 
-    private string Tail() => Errors.Length > 0 ? ": " + Errors : "";
+    private string Tail() => _process.ErrorsSuffix;
 
     private static T Parse<T>(string line, string prefix, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
     {

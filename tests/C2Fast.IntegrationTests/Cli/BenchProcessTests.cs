@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using C2Fast.IntegrationTests.Infrastructure;
 
 namespace C2Fast.IntegrationTests.Cli;
 
@@ -15,33 +16,13 @@ public class BenchProcessTests
     {
         string json = Path.Combine(Path.GetTempPath(), $"c2fast-bench-{Guid.NewGuid():N}.json");
         string chart = Path.ChangeExtension(json, ".png");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "C2Fast.Cli.dll"), "bench", "--quick", "--json", json, "--chart", chart })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
         try
         {
             var clock = Stopwatch.StartNew();
-            using Process process = Process.Start(start)!;
-            Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-            Task<string> stderr = process.StandardError.ReadToEndAsync();
-            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(4)); // < 60 s alone; the whole suite shares 2 cores
-            try
-            {
-                await process.WaitForExitAsync(cts.Token);
-            }
-            finally
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill(entireProcessTree: true);
-                }
-            }
-
-            string output = await stdout + await stderr;
-            Assert.True(process.ExitCode == 0, output);
+            // < 60 s alone; the whole suite shares 2 cores
+            (int exitCode, string stdout, string stderr) = await CliProcess.RunAsync(TimeSpan.FromMinutes(4), "bench", "--quick", "--json", json, "--chart", chart);
+            string output = stdout + stderr;
+            Assert.True(exitCode == 0, output);
             Assert.Contains("targets (issue 7)", output, StringComparison.Ordinal);
 
             using JsonDocument document = JsonDocument.Parse(await File.ReadAllTextAsync(json));

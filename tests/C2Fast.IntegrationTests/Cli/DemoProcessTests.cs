@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using C2Fast.IntegrationTests.Infrastructure;
 
 namespace C2Fast.IntegrationTests.Cli;
 
@@ -8,20 +8,9 @@ public class DemoProcessTests
     [Fact]
     public async Task Demo_ShortRun_EverySignalOnceWithInjectedDisconnects()
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "C2Fast.Cli.dll"), "demo", "--duration", "5", "--disconnects", "2", "--signal-rate", "50" })
-        {
-            start.ArgumentList.Add(arg);
-        }
+        (int exitCode, string output, string stderr) = await CliProcess.RunAsync(TimeSpan.FromSeconds(60), "demo", "--duration", "5", "--disconnects", "2", "--signal-rate", "50");
 
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(cts.Token);
-        string output = await stdout;
-
-        Assert.True(process.ExitCode == 0, output + await stderr);
+        Assert.True(exitCode == 0, output + stderr);
         Assert.Contains("OK: every signal exactly once, in order", output, StringComparison.Ordinal);
         Assert.Contains("injected disconnect 2/2", output, StringComparison.Ordinal);
         Assert.Matches(@"reconnects\s+[1-9]", output);

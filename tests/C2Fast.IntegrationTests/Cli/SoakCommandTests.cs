@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json;
+using C2Fast.IntegrationTests.Infrastructure;
 
 namespace C2Fast.IntegrationTests.Cli;
 
@@ -15,32 +15,12 @@ public class SoakCommandTests
     public async Task SoakQuick_EveryFaultKind_PassesWithEverySignalOnceAndEveryHeartbeatAcked()
     {
         string json = Path.Combine(Path.GetTempPath(), $"c2fast-soak-{Guid.NewGuid():N}.json");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "C2Fast.Cli.dll"), "soak", "--quick", "--seed", "4", "--fault-every", "1", "--duration", "22", "--json", json })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
         try
         {
-            using Process process = Process.Start(start)!;
-            Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-            Task<string> stderr = process.StandardError.ReadToEndAsync();
-            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2)); // 22 s run + drain + start-up; the suite shares 2 cores
-            try
-            {
-                await process.WaitForExitAsync(cts.Token);
-            }
-            finally
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill(entireProcessTree: true);
-                }
-            }
-
-            string output = await stdout + await stderr;
-            Assert.True(process.ExitCode == 0, output);
+            // 22 s run + drain + start-up; the suite shares 2 cores
+            (int exitCode, string stdout, string stderr) = await CliProcess.RunAsync(TimeSpan.FromMinutes(2), "soak", "--quick", "--seed", "4", "--fault-every", "1", "--duration", "22", "--json", json);
+            string output = stdout + stderr;
+            Assert.True(exitCode == 0, output);
             Assert.Contains("verdict: PASS", output, StringComparison.Ordinal);
 
             using JsonDocument document = JsonDocument.Parse(await File.ReadAllTextAsync(json));
@@ -128,35 +108,16 @@ public class SoakCommandTests
     [Fact]
     public async Task SoakBadOption_UsageExit2()
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "C2Fast.Cli.dll"), "soak", "--faults", "meteor" })
-        {
-            start.ArgumentList.Add(arg);
-        }
+        (int exitCode, _, string stderr) = await CliProcess.RunAsync(TimeSpan.FromMinutes(1), "soak", "--faults", "meteor");
 
-        using Process process = Process.Start(start)!;
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
-
-        Assert.Equal(2, process.ExitCode);
-        Assert.Contains("unknown kind 'meteor'", await stderr, StringComparison.Ordinal);
+        Assert.Equal(2, exitCode);
+        Assert.Contains("unknown kind 'meteor'", stderr, StringComparison.Ordinal);
     }
 
     private static async Task<string> RunAsync(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "C2Fast.Cli.dll"));
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await process.WaitForExitAsync(cts.Token);
-        Assert.True(process.ExitCode == 0, await stderr);
-        return await stdout;
+        (int exitCode, string stdout, string stderr) = await CliProcess.RunAsync(TimeSpan.FromMinutes(1), args);
+        Assert.True(exitCode == 0, stderr);
+        return stdout;
     }
 }
