@@ -22,6 +22,17 @@ public class FeedSessionTests
         Reconnect = new C2ReconnectOptions { BaseDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(2), RejectionDelay = TimeSpan.FromSeconds(5) },
     };
 
+    private static C2FeedOptions WithMaxAttempts(TestClock clock, int maxAttempts)
+        => Options(clock) with { Reconnect = Options(clock).Reconnect with { MaxAttempts = maxAttempts } };
+
+    /// <summary>An unbounded channel that an event handler writes each event's arguments to.</summary>
+    private static System.Threading.Channels.Channel<T> Collect<T>(Action<EventHandler<T>> subscribe)
+    {
+        var events = System.Threading.Channels.Channel.CreateUnbounded<T>();
+        subscribe((_, e) => events.Writer.TryWrite(e));
+        return events;
+    }
+
     private static async Task<(C2FeedClient Client, ScriptedServer Server)> ConnectedAsync(C2FeedOptions options, InMemoryConnector connector, Action<C2FeedMessage>? inline = null)
     {
         var client = new C2FeedClient(options, inline, null, connector.ConnectAsync);
@@ -88,8 +99,7 @@ public class FeedSessionTests
         var connector = new InMemoryConnector(clock);
         (C2FeedClient client, ScriptedServer first) = await ConnectedAsync(Options(clock), connector);
         await using TestClock.Scope scope = clock.Owning(client);
-        var reconnecting = System.Threading.Channels.Channel.CreateUnbounded<C2ReconnectingEventArgs>();
-        client.Reconnecting += (_, e) => reconnecting.Writer.TryWrite(e);
+        var reconnecting = Collect<C2ReconnectingEventArgs>(h => client.Reconnecting += h);
         await SubscribeAsync(client, first, 101);
         for (long seq = 1; seq <= 3; seq++)
         {
@@ -137,8 +147,7 @@ public class FeedSessionTests
         var connector = new InMemoryConnector(clock);
         (C2FeedClient client, ScriptedServer first) = await ConnectedAsync(Options(clock), connector);
         await using TestClock.Scope scope = clock.Owning(client);
-        var reconnecting = System.Threading.Channels.Channel.CreateUnbounded<C2ReconnectingEventArgs>();
-        client.Reconnecting += (_, e) => reconnecting.Writer.TryWrite(e);
+        var reconnecting = Collect<C2ReconnectingEventArgs>(h => client.Reconnecting += h);
 
         first.Transport.ServerClose();
         await NextAsync(reconnecting);
@@ -175,8 +184,7 @@ public class FeedSessionTests
         C2FeedOptions options = Options(clock) with { Reconnect = Options(clock).Reconnect with { MaxAttempts = 2, MaxDelay = TimeSpan.FromSeconds(8) } };
         (C2FeedClient client, ScriptedServer server) = await ConnectedAsync(options, connector);
         await using TestClock.Scope scope = clock.Owning(client);
-        var reconnecting = System.Threading.Channels.Channel.CreateUnbounded<C2ReconnectingEventArgs>();
-        client.Reconnecting += (_, e) => reconnecting.Writer.TryWrite(e);
+        var reconnecting = Collect<C2ReconnectingEventArgs>(h => client.Reconnecting += h);
         await SubscribeAsync(client, server, 101);
         await server.SendSignalAsync(101, 1); // new: this connection proved healthy
         using (C2FeedMessage first = await ReadOneAsync(client.Partitions[0]))
@@ -215,11 +223,10 @@ public class FeedSessionTests
     {
         var clock = new TestClock();
         var connector = new InMemoryConnector(clock);
-        C2FeedOptions options = Options(clock) with { Reconnect = Options(clock).Reconnect with { MaxAttempts = 1 } };
+        C2FeedOptions options = WithMaxAttempts(clock, 1);
         (C2FeedClient client, ScriptedServer server) = await ConnectedAsync(options, connector);
         await using TestClock.Scope scope = clock.Owning(client);
-        var reconnecting = System.Threading.Channels.Channel.CreateUnbounded<C2ReconnectingEventArgs>();
-        client.Reconnecting += (_, e) => reconnecting.Writer.TryWrite(e);
+        var reconnecting = Collect<C2ReconnectingEventArgs>(h => client.Reconnecting += h);
         await SubscribeAsync(client, server, 101);
 
         for (long seq = 1; seq <= 3; seq++)
@@ -252,13 +259,11 @@ public class FeedSessionTests
     {
         var clock = new TestClock();
         var connector = new InMemoryConnector(clock);
-        C2FeedOptions options = Options(clock) with { Reconnect = Options(clock).Reconnect with { MaxAttempts = 1 } };
+        C2FeedOptions options = WithMaxAttempts(clock, 1);
         (C2FeedClient client, _) = await ConnectedAsync(options, connector);
         await using TestClock.Scope scope = clock.Owning(client);
-        var reconnecting = System.Threading.Channels.Channel.CreateUnbounded<C2ReconnectingEventArgs>();
-        var connected = System.Threading.Channels.Channel.CreateUnbounded<C2ConnectedEventArgs>();
-        client.Reconnecting += (_, e) => reconnecting.Writer.TryWrite(e);
-        client.Connected += (_, e) => connected.Writer.TryWrite(e);
+        var reconnecting = Collect<C2ReconnectingEventArgs>(h => client.Reconnecting += h);
+        var connected = Collect<C2ConnectedEventArgs>(h => client.Connected += h);
 
         clock.Advance(TimeSpan.FromSeconds(45)); // interval 30 s + grace 10 s, on 5 s watchdog ticks
         C2ReconnectingEventArgs first = await NextAsync(reconnecting);
@@ -287,11 +292,10 @@ public class FeedSessionTests
         const string Positions = """{"msg_type":"strategy.positions","id":"msg_p","timestamp":"2026-12-08T00:00:00Z","v":4,"payload":{"strategy_id":101,"positions":[]}}""";
         var clock = new TestClock();
         var connector = new InMemoryConnector(clock);
-        C2FeedOptions options = Options(clock) with { Reconnect = Options(clock).Reconnect with { MaxAttempts = 1 } };
+        C2FeedOptions options = WithMaxAttempts(clock, 1);
         (C2FeedClient client, ScriptedServer server) = await ConnectedAsync(options, connector);
         await using TestClock.Scope scope = clock.Owning(client);
-        var reconnecting = System.Threading.Channels.Channel.CreateUnbounded<C2ReconnectingEventArgs>();
-        client.Reconnecting += (_, e) => reconnecting.Writer.TryWrite(e);
+        var reconnecting = Collect<C2ReconnectingEventArgs>(h => client.Reconnecting += h);
 
         for (int connection = 1; connection <= 2; connection++)
         {
@@ -326,13 +330,11 @@ public class FeedSessionTests
     {
         var clock = new TestClock();
         var connector = new InMemoryConnector(clock);
-        C2FeedOptions options = Options(clock) with { Reconnect = Options(clock).Reconnect with { MaxAttempts = 1 } };
+        C2FeedOptions options = WithMaxAttempts(clock, 1);
         (C2FeedClient client, ScriptedServer server) = await ConnectedAsync(options, connector);
         await using TestClock.Scope scope = clock.Owning(client);
-        var reconnecting = System.Threading.Channels.Channel.CreateUnbounded<C2ReconnectingEventArgs>();
-        var connected = System.Threading.Channels.Channel.CreateUnbounded<C2ConnectedEventArgs>();
-        client.Reconnecting += (_, e) => reconnecting.Writer.TryWrite(e);
-        client.Connected += (_, e) => connected.Writer.TryWrite(e);
+        var reconnecting = Collect<C2ReconnectingEventArgs>(h => client.Reconnecting += h);
+        var connected = Collect<C2ConnectedEventArgs>(h => client.Connected += h);
 
         for (int connection = 1; connection <= 3; connection++)
         {
@@ -380,8 +382,7 @@ public class FeedSessionTests
         var connector = new InMemoryConnector(clock);
         (C2FeedClient client, _) = await ConnectedAsync(Options(clock), connector);
         await using TestClock.Scope scope = clock.Owning(client);
-        var disconnected = System.Threading.Channels.Channel.CreateUnbounded<C2DisconnectedEventArgs>();
-        client.Disconnected += (_, e) => disconnected.Writer.TryWrite(e);
+        var disconnected = Collect<C2DisconnectedEventArgs>(h => client.Disconnected += h);
 
         // The watchdog (a tick every 5 s) started with the read loop, before connection.connected was read.
 
@@ -407,8 +408,7 @@ public class FeedSessionTests
         var connector = new InMemoryConnector(clock);
         (C2FeedClient client, ScriptedServer server) = await ConnectedAsync(Options(clock), connector);
         await using TestClock.Scope scope = clock.Owning(client);
-        var disconnected = System.Threading.Channels.Channel.CreateUnbounded<C2DisconnectedEventArgs>();
-        client.Disconnected += (_, e) => disconnected.Writer.TryWrite(e);
+        var disconnected = Collect<C2DisconnectedEventArgs>(h => client.Disconnected += h);
 
         // Each write is taken in by the client (its next read has started) before the clock moves on.
         int reads = server.Transport.Reads;
@@ -615,8 +615,7 @@ public class FeedSessionTests
         var connector = new InMemoryConnector(clock);
         (C2FeedClient client, ScriptedServer first) = await ConnectedAsync(Options(clock), connector);
         await using TestClock.Scope scope = clock.Owning(client);
-        var reconnecting = System.Threading.Channels.Channel.CreateUnbounded<C2ReconnectingEventArgs>();
-        client.Reconnecting += (_, e) => reconnecting.Writer.TryWrite(e);
+        var reconnecting = Collect<C2ReconnectingEventArgs>(h => client.Reconnecting += h);
 
         first.Transport.ServerClose();
         await NextAsync(reconnecting);
@@ -650,8 +649,7 @@ public class FeedSessionTests
         var connector = new InMemoryConnector(clock);
         (C2FeedClient client, ScriptedServer server) = await ConnectedAsync(Options(clock), connector);
         await using TestClock.Scope scope = clock.Owning(client);
-        var errors = System.Threading.Channels.Channel.CreateUnbounded<C2ProtocolErrorEventArgs>();
-        client.ProtocolError += (_, e) => errors.Writer.TryWrite(e);
+        var errors = Collect<C2ProtocolErrorEventArgs>(h => client.ProtocolError += h);
         var disconnected = 0;
         client.Disconnected += (_, _) => Interlocked.Increment(ref disconnected);
         await SubscribeAsync(client, server, 101);
@@ -706,8 +704,7 @@ public class FeedSessionTests
         var connector = new InMemoryConnector(clock);
         (C2FeedClient client, ScriptedServer server) = await ConnectedAsync(Options(clock), connector);
         await using TestClock.Scope scope = clock.Owning(client);
-        var errors = System.Threading.Channels.Channel.CreateUnbounded<C2ProtocolErrorEventArgs>();
-        client.ProtocolError += (_, e) => errors.Writer.TryWrite(e);
+        var errors = Collect<C2ProtocolErrorEventArgs>(h => client.ProtocolError += h);
         await SubscribeAsync(client, server, 101);
 
         byte[] binary = [.. System.Text.Encoding.UTF8.GetBytes(ScriptedServer.SignalJson(101, 1)[..^2]), 0xFF, (byte)'}', (byte)'}'];
