@@ -10,7 +10,9 @@
 # project to out/publish, instruments out/publish/C2Fast.dll with sharpfuzz, then runs afl-fuzz with corpus/TARGET as
 # input and out/afl/TARGET as output (git-ignored), for -V seconds (default 300) or about -E executions. "all" runs
 # the targets one after the other (never in parallel). An existing out/afl/TARGET is resumed unless --fresh.
-# Environment: FUZZ_TIMEOUT_MS (afl -t, default 5000+), FUZZ_MAX_LEN (afl -G, default per target).
+# Environment: FUZZ_TIMEOUT_MS (afl -t, default 5000), FUZZ_MAX_LEN (afl -G, default per target).
+# The timeout is fixed, never auto-calculated ("5000+" gave 20-40 ms): SharpFuzz's out-of-process server reports a child
+# that afl killed for its timeout as a crash (sig 02), so a GC pause or a busy core must not look like one.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -72,7 +74,7 @@ run_target() {
   echo "fuzz.sh: afl-fuzz $target ${limit[*]} → $findings" >&2
   env "${ui[@]}" AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1 AFL_SKIP_CPUFREQ=1 AFL_AUTORESUME=1 \
     AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_FORKSRV_INIT_TMOUT=1 AFL_FORKSRV_INIT_TMOUT=60000 \
-    afl-fuzz -i "$corpus" -o "$findings" -m none -t "${FUZZ_TIMEOUT_MS:-5000+}" -G "${FUZZ_MAX_LEN:-$(max_len "$target")}" \
+    afl-fuzz -i "$corpus" -o "$findings" -m none -t "${FUZZ_TIMEOUT_MS:-5000}" -G "${FUZZ_MAX_LEN:-$(max_len "$target")}" \
       "${limit[@]}" "${dict[@]}" -- dotnet "$dll" "$target"
   local stats="$findings/default/fuzzer_stats"
   if [ -f "$stats" ]; then
