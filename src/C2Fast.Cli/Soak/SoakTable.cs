@@ -93,7 +93,9 @@ internal static class SoakTable
         text.Append('\n');
         if (report.Verdict.Ok)
         {
-            text.Append("verdict: PASS (every signal exactly once and in order, every heartbeat acked, nothing grew)\n");
+            text.Append(report.Settings.JudgeFlatness
+                ? "verdict: PASS (every signal exactly once and in order, every heartbeat acked and answered, each resource within its flatness rule; see the slopes)\n"
+                : "verdict: PASS (every signal exactly once and in order, every heartbeat acked and answered; flatness not judged in a quick run)\n");
         }
         else
         {
