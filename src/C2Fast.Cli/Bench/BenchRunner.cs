@@ -263,7 +263,9 @@ internal sealed class BenchRunner(BenchPlan plan, TextWriter log, string scriptD
                     BenchLatency? latency = Latency(simulator.GetHeartbeatRoundTrip());
                     int exit = await child.WaitExitAsync(TimeSpan.FromSeconds(15)).ConfigureAwait(false);
                     string status = result.Status != "ok" ? "FAILED: " + result.Status
-                        : result.Messages != beats || counters.AcksReceived < beats ? $"FAILED: {result.Messages} heartbeats seen, {counters.AcksReceived} acks"
+                        // At least the planned heartbeats: the simulator goes on sending while the client reports, so
+                        // a loaded machine may see one or two more.
+                        : result.Messages < beats || counters.AcksReceived < beats ? $"FAILED: {result.Messages} heartbeats seen, {counters.AcksReceived} acks, {beats} expected"
                         : exit != 0 ? $"FAILED: exit code {exit}"
                         : "ok";
                     return new BenchRttRow(name, transport, "idle", null, latency, counters.HeartbeatsSent, counters.AcksReceived, status);
