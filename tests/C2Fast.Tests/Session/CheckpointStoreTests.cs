@@ -406,6 +406,21 @@ public sealed class CheckpointStoreTests : IDisposable
         Assert.Contains(CheckpointPath, error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Found by the checkpoint fuzz target (tests/C2Fast.Fuzz/findings/checkpoint/invalid-utf8-in-an-ignored-member):
+    /// invalid UTF-8 in a member the reader skips went through, so a file corrupted there was trusted.
+    /// </summary>
+    [Theory]
+    [InlineData(new byte[] { 0x7B, 0x22, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6F, 0x6E, 0x22, 0x3A, 0x31, 0x2C, 0x22, 0x78, 0x80, 0x22, 0x3A, 0x31, 0x2C, 0x22, 0x73, 0x74, 0x72, 0x61, 0x74, 0x65, 0x67, 0x69, 0x65, 0x73, 0x22, 0x3A, 0x7B, 0x7D, 0x7D })] // {"version":1,"x\x80":1,"strategies":{}}
+    [InlineData(new byte[] { 0x7B, 0x22, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6F, 0x6E, 0x22, 0x3A, 0x31, 0x2C, 0x22, 0x6E, 0x6F, 0x74, 0x65, 0x22, 0x3A, 0x22, 0xC3, 0x22, 0x2C, 0x22, 0x73, 0x74, 0x72, 0x61, 0x74, 0x65, 0x67, 0x69, 0x65, 0x73, 0x22, 0x3A, 0x7B, 0x7D, 0x7D })] // {"version":1,"note":"\xC3","strategies":{}}
+    public void Parse_InvalidUtf8InAnIgnoredMember_Corrupt(byte[] content)
+    {
+        var error = Assert.Throws<InvalidDataException>(() => CheckpointFormat.Parse(content, CheckpointPath));
+
+        Assert.Contains("not valid UTF-8", error.Message, StringComparison.Ordinal);
+        Assert.Contains(CheckpointPath, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task LoadAsync_HandEditedFile_AcceptsBomUnknownPropertiesAndCompactForm()
     {
