@@ -116,7 +116,8 @@ internal static class CheckpointFormat
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            // InvalidOperationException: the reader met invalid UTF-8 while unescaping a string.
+            // InvalidOperationException: a string escape that is not UTF-16 text (a lone surrogate such as \ud800); the
+            // bytes themselves were checked above.
             throw Corrupt(path, "it is not valid JSON", e);
         }
     }
